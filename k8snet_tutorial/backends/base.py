@@ -1,0 +1,90 @@
+"""The small interface every backend implements, with the capability flags notebooks check."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar
+
+from ..config import ClusterConfig
+from ..results import CommandResult, ProbeResult, Status
+
+Progress = Callable[[str], None]
+
+
+def no_progress(_: str) -> None:
+    """A progress callback that shows nothing."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; notebooks read these to run a cell or explain why it is skipped."""
+
+    service_types: frozenset[str] = frozenset()
+    proxy_modes: frozenset[str] = frozenset()
+    network_policy: bool = False
+    ingress: bool = False
+    load_balancer: bool = False
+    multi_cluster: bool = False
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Whether a backend can run on this machine, and why not when it cannot."""
+
+    available: bool
+    reason: str
+
+
+class Backend(ABC):
+    """A place where a lab's cluster runs: a kind cluster or the namespace sandbox."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(self, config: ClusterConfig, *, context: str | None = None) -> None:
+        self.config = config
+        self.context = context
+
+    @classmethod
+    @abstractmethod
+    def detect(cls) -> Detection:
+        """Say whether this backend can run here, without starting anything."""
+
+    @abstractmethod
+    def up(self, progress: Progress = no_progress) -> str:
+        """Provision the cluster (or reuse a running one) and return a one-line account of what happened."""
+
+    @abstractmethod
+    def down(self) -> str:
+        """Tear the cluster down and return a one-line account of what was removed."""
+
+    @abstractmethod
+    def status(self) -> Status:
+        """Report whether the cluster runs, with its nodes."""
+
+    @abstractmethod
+    def apply(self, objects: list[dict], progress: Progress = no_progress) -> list[str]:
+        """Create or update objects; return kubectl-style lines (`pod/x created`)."""
+
+    @abstractmethod
+    def delete(self, objects: list[dict]) -> list[str]:
+        """Delete objects; return kubectl-style lines (`pod "x" deleted`)."""
+
+    @abstractmethod
+    def list_objects(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+        """List objects of a kind as API dicts (namespace None means all namespaces)."""
+
+    @abstractmethod
+    def kubectl(self, args: list[str]) -> CommandResult:
+        """Run a kubectl command against the cluster."""
+
+    @abstractmethod
+    def exec(self, pod: str | None, command: list[str], *, namespace: str = "default",
+             container: str | None = None, node: str | None = None, timeout: float = 30) -> CommandResult:
+        """Run a command inside a pod's (or, with node=, a node's) namespaces."""
+
+    @abstractmethod
+    def probe(self, source: str, target: str, *, namespace: str = "default", port: int | None = None,
+              protocol: str = "tcp", timeout: float = 2.0) -> ProbeResult:
+        """Send a real connection from a pod to a target and report what happened."""
