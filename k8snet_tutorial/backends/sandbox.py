@@ -1,0 +1,241 @@
+"""The sandbox backend, client side: starts the lab's supervisor under `unshare` and talks to it over its socket."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .. import errors
+from ..results import CommandResult, ProbeResult, Status
+from .base import Backend, Capabilities, Detection, Progress, no_progress
+
+UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--mount-proc",
+           "--kill-child"]
+START_TIMEOUT = 60.0
+
+
+def runtime_dir() -> Path:
+    """Where labs keep their socket and log: $XDG_RUNTIME_DIR/k8snet, else /tmp/k8snet-<uid>."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    if base and os.path.isdir(base) and os.access(base, os.W_OK):
+        return Path(base) / "k8snet"
+    return Path(f"/tmp/k8snet-{os.getuid()}")
+
+
+class SandboxBackend(Backend):
+    """A cluster's data plane in unprivileged namespaces, run by a per-lab supervisor process."""
+
+    name = "sandbox"
+    capabilities = Capabilities(
+        service_types=frozenset(),
+        proxy_modes=frozenset(),
+        network_policy=False,
+        ingress=False,
+        load_balancer=False,
+        notes={"ipvs": "this kernel has no IPVS inside an unprivileged namespace"},
+    )
+
+    def __init__(self, config, *, context: str | None = None) -> None:
+        super().__init__(config, context=context)
+        self.state = runtime_dir() / config.name
+        self.sock = self.state / "supervisor.sock"
+        self.pidfile = self.state / "unshare.pid"
+        self.logfile = self.state / "supervisor.log"
+
+    @classmethod
+    def detect(cls) -> Detection:
+        """Linux, the `unshare` and `ip` tools, and unprivileged user namespaces."""
+        if platform.system() != "Linux":
+            return Detection(False, "the sandbox needs Linux network namespaces")
+        for tool in ("unshare", "ip"):
+            if shutil.which(tool) is None:
+                return Detection(False, f"the `{tool}` tool is missing (apt-get install util-linux iproute2)")
+        try:
+            probe = subprocess.run(["unshare", "--user", "--map-root-user", "--net", "true"], capture_output=True,
+                                   timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return Detection(False, f"cannot create a user namespace: {e}")
+        if probe.returncode != 0:
+            return Detection(False, "this kernel does not let an ordinary user create user namespaces "
+                             f"({probe.stderr.decode().strip()}); try `sysctl kernel.unprivileged_userns_clone=1`")
+        return Detection(True, "Linux user and network namespaces are available")
+
+    # -- talking to the supervisor ------------------------------------------------
+    def call(self, op: str, *, timeout: float = 120, **args):
+        """Send one request to the supervisor and return its result (or raise its error)."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(str(self.sock))
+                s.sendall((json.dumps({"op": op, "args": args}) + "\n").encode())
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = s.recv(1 << 20)
+                    if not chunk:
+                        break
+                    data += chunk
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise errors.LabNotRunning(f"the sandbox lab {self.config.name!r} is not running",
+                                       hint="start it with `k8snet up` (or Lab.up() in a notebook)") from None
+        except socket.timeout:
+            raise errors.EnvironmentProblem(f"the sandbox lab {self.config.name!r} did not answer within {timeout:g} s"
+                                            f"; its log is {self.logfile}") from None
+        if not data:
+            raise errors.EnvironmentProblem(f"the sandbox lab {self.config.name!r} closed the connection; see {self.logfile}")
+        resp = json.loads(data)
+        if resp["ok"]:
+            return resp["result"]
+        err = resp["error"]
+        cls = getattr(errors, err["type"], errors.K8snetError)
+        raise cls(err["message"], hint=err.get("hint"))
+
+    def running(self) -> bool:
+        """Whether the supervisor answers."""
+        try:
+            self.call("ping", timeout=5)
+            return True
+        except errors.K8snetError:
+            return False
+
+    # -- lifecycle ---------------------------------------------------------------
+    def up(self, progress: Progress = no_progress) -> str:
+        if self.running():
+            return f"sandbox lab {self.config.name!r} is already running: nothing to do"
+        self._clean_stale()
+        self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cmd = UNSHARE + [sys.executable, "-m", "k8snet_tutorial.sandbox.supervisor", "--name", self.config.name,
+                         "--state", str(self.state), "--host-netns", str(os.stat("/proc/self/ns/net").st_ino)]
+        if self.config.path:
+            cmd += ["--config", str(Path(self.config.path).resolve())]
+        progress(f"starting sandbox lab {self.config.name!r} ({len(self.config.nodes)} nodes)…")
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]) + os.pathsep
+                   + os.environ.get("PYTHONPATH", ""))
+        with open(self.logfile, "wb") as log:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, env=env)
+        self.pidfile.write_text(f"{proc.pid}\n{shlex.join(cmd)}\n")
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                tail = self.logfile.read_text(errors="replace")[-2000:]
+                self._clean_stale()
+                raise errors.EnvironmentProblem(f"the sandbox supervisor exited during start-up (status {proc.returncode}):"
+                                                f"\n{tail}")
+            if self.sock.exists() and self.running():
+                nodes = ", ".join(n.name for n in self.config.nodes)
+                return f"sandbox lab {self.config.name!r} is up: {nodes} (kube-proxy mode {self.config.proxy_mode})"
+            time.sleep(0.05)
+        self._kill(proc.pid)
+        raise errors.EnvironmentProblem(f"the sandbox lab did not start within {START_TIMEOUT:g} s; see {self.logfile}")
+
+    def down(self) -> str:
+        found = []
+        pid = self._recorded_pid()
+        if self.running():
+            self.call("shutdown", timeout=30)
+            found.append("a running supervisor")
+        if pid is not None and self._is_ours(pid):
+            self._wait_or_kill(pid)
+            if not found:
+                found.append(f"a stuck supervisor (pid {pid}), stopped")
+        if self.state.exists():
+            shutil.rmtree(self.state, ignore_errors=True)
+            if not found:
+                found.append("state left by a crashed lab, removed")
+        if not found:
+            return f"sandbox lab {self.config.name!r} was not running: nothing to do"
+        return f"sandbox lab {self.config.name!r} is down ({'; '.join(found)})"
+
+    def _recorded_pid(self) -> int | None:
+        try:
+            return int(self.pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _is_ours(self, pid: int) -> bool:
+        """The pid still runs the exact unshare command this backend started (never a lookalike)."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            recorded = shlex.split(self.pidfile.read_text().split("\n", 1)[1])
+        except (OSError, IndexError, ValueError):
+            return False
+        return [c.decode() for c in cmdline if c] == recorded
+
+    def _wait_or_kill(self, pid: int, grace: float = 10) -> None:
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if not Path(f"/proc/{pid}").exists():
+                return
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.05)
+        self._kill(pid)
+
+    @staticmethod
+    def _kill(pid: int) -> None:
+        """SIGTERM then SIGKILL to the unshare process; --kill-child takes the supervisor, pid 1 of the lab, with it."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            for _ in range(40):
+                if not Path(f"/proc/{pid}").exists():
+                    return
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.05)
+
+    def _clean_stale(self) -> None:
+        pid = self._recorded_pid()
+        if pid is not None and self._is_ours(pid):
+            self._kill(pid)
+        if self.state.exists():
+            shutil.rmtree(self.state, ignore_errors=True)
+
+    def status(self) -> Status:
+        try:
+            st = self.call("status", timeout=10)
+        except errors.LabNotRunning:
+            return Status(self.config.name, self.name, False)
+        return Status(self.config.name, self.name, True, nodes=st["nodes"], proxy_mode=st["proxy_mode"])
+
+    # -- objects ------------------------------------------------------------------
+    def apply(self, objects: list[dict], progress: Progress = no_progress) -> list[str]:
+        return self.call("apply", objects=[dict(o) for o in objects])
+
+    def delete(self, objects: list[dict]) -> list[str]:
+        return self.call("delete", objects=[dict(o) for o in objects])
+
+    def list_objects(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+        items = self.call("list", kind=kind, namespace=namespace)
+        if selector:
+            from ..sandbox.kubectl import parse_selector, selector_matches
+            reqs = parse_selector(selector)
+            items = [o for o in items if selector_matches(reqs, o["metadata"].get("labels") or {})]
+        return items
+
+    def kubectl(self, args: list[str]) -> CommandResult:
+        return CommandResult(**self.call("kubectl", args=list(args)))
+
+    def exec(self, pod: str | None, command: list[str], *, namespace: str = "default", container: str | None = None,
+             node: str | None = None, timeout: float = 30) -> CommandResult:
+        return CommandResult(**self.call("exec", timeout=timeout + 10, command=list(command), pod=pod,
+                                         namespace=namespace, container=container, node=node, exec_timeout=timeout))
+
+    def probe(self, source: str, target: str, *, namespace: str = "default", port: int | None = None,
+              protocol: str = "tcp", timeout: float = 2.0) -> ProbeResult:
+        return ProbeResult(**self.call("probe", timeout=timeout + 30, source=source, target=target,
+                                       namespace=namespace, port=port, protocol=protocol, probe_timeout=timeout))

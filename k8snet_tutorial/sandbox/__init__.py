@@ -1,0 +1,1 @@
+"""The sandbox backend: a cluster's data plane built for real in unprivileged Linux namespaces."""

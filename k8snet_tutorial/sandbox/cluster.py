@@ -1,0 +1,348 @@
+"""The sandbox's control plane: the API objects, the controllers and the kubelet, over the real data plane."""
+from __future__ import annotations
+
+import copy
+import ipaddress
+import os
+import platform
+import threading
+import time
+from typing import Callable
+
+from ..config import ClusterConfig
+from ..errors import NotModelledError, UsageError
+from ..results import CommandResult
+from . import controllers
+from .ipam import HostLocal, node_pod_cidrs
+from .kubelet import BASE_ENV, Kubelet, container_ports
+from .network import Fabric
+from .scheduler import pick_node
+from .store import KINDS, Store
+from .validation import KIND_HINT, check_pod_annotations, check_pod_spec
+from .workloads import WorkloadHost
+
+KUBE_VERSION = "v1.34.0"
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+# Kinds the sandbox stores but whose behaviour is not built yet: refused so nothing is silently ignored.
+NOT_YET = {"NetworkPolicy": "NetworkPolicy enforcement", "Ingress": "Ingress controllers"}
+WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "Pod")
+
+
+def resource_name(kind: str) -> str:
+    """kubectl's name for a kind in result lines: `deployment.apps`, `pod`, `networkpolicy.networking.k8s.io`."""
+    group = KINDS[kind][0].rpartition("/")[0]
+    return kind.lower() + (f".{group}" if group else "")
+
+
+def _spec_of(obj: dict) -> dict:
+    """What `apply` compares to tell `configured` from `unchanged`."""
+    meta = obj.get("metadata") or {}
+    return {"labels": meta.get("labels"), "annotations": meta.get("annotations"),
+            **{k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}}
+
+
+class Cluster:
+    """One lab's cluster: call `boot()` once, then apply/delete objects; every method takes the lock."""
+
+    def __init__(self, config: ClusterConfig, root: str) -> None:
+        self.config = config
+        self.root = root
+        self.lock = threading.RLock()
+        self.store = Store()
+        self.fabric = Fabric(root, config.name)
+        self.workloads = WorkloadHost()
+        self.kubelet = Kubelet(self)
+        self.ipam: dict[str, HostLocal] = {}
+        self.name_serial: dict[str, int] = {}
+        self.serial = 0
+        self.notes: dict[tuple[str, str], str] = {}
+        self.listeners: list[Callable[[], None]] = []
+
+    # -- boot ------------------------------------------------------------------
+    def boot(self) -> None:
+        """Build the node network and the nodes, and register them and the system namespaces."""
+        nodes = self.config.nodes
+        cidrs = node_pod_cidrs(self.config.pod_subnet, len(nodes))
+        self.fabric.build_node_network()
+        for i, (spec, cidr) in enumerate(zip(nodes, cidrs)):
+            ip = str(ipaddress.ip_address("172.18.0.2") + i)
+            self.fabric.add_node(spec.name, ip, cidr)
+            self.ipam[spec.name] = HostLocal(cidr)
+            self.store.put(self._node_object(spec, ip, cidr))
+        self.fabric.route_nodes()
+        for ns in SYSTEM_NAMESPACES:
+            self.store.put({"kind": "Namespace", "metadata": {"name": ns, "labels": {
+                "kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+        self.kubelet.start()
+
+    def _node_object(self, spec, ip: str, cidr: str) -> dict:
+        labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                  "kubernetes.io/hostname": spec.name, "kubernetes.io/os": "linux", **spec.labels}
+        taints = []
+        if spec.role == "control-plane":
+            labels["node-role.kubernetes.io/control-plane"] = ""
+            labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
+            taints = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+        return {"kind": "Node", "metadata": {"name": spec.name, "labels": labels},
+                "spec": {"podCIDR": cidr, "podCIDRs": [cidr], "providerID": f"kind://sandbox/{self.config.name}/{spec.name}",
+                         **({"taints": taints} if taints else {})},
+                "status": {"addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": spec.name}],
+                           "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                           "message": "kubelet is posting ready status"}],
+                           "nodeInfo": {"kubeletVersion": KUBE_VERSION, "kubeProxyVersion": KUBE_VERSION,
+                                        "osImage": "k8snet sandbox (host tools)", "operatingSystem": "linux",
+                                        "architecture": "amd64", "kernelVersion": platform.release(),
+                                        "containerRuntimeVersion": "sandbox://k8snet"}}}
+
+    # -- apply / delete --------------------------------------------------------
+    def apply(self, objects: list[dict]) -> list[str]:
+        """Create or update objects in order (namespaces first), then reconcile; return kubectl's lines."""
+        with self.lock:
+            for obj in objects:  # check everything before changing anything
+                self._check(obj)
+            ordered = sorted(objects, key=lambda o: 0 if o.get("kind") == "Namespace" else 1)
+            lines = [self._apply_one(copy.deepcopy(dict(o))) for o in ordered]
+            self.reconcile()
+            return lines
+
+    def _check(self, obj: dict) -> None:
+        kind = obj.get("kind")
+        name = (obj.get("metadata") or {}).get("name", "?")
+        where = f"{kind}/{name}" + (f" ({obj.source})" if getattr(obj, "source", None) else "")
+        if kind in NOT_YET:
+            raise NotModelledError(f"{where}: {NOT_YET[kind]} is not built into the sandbox yet.", hint=KIND_HINT)
+        if kind not in KINDS or kind in ("Node", "Endpoints", "EndpointSlice"):
+            raise NotModelledError(f"{where}: the sandbox does not accept objects of kind {kind}.", hint=KIND_HINT)
+        if kind == "Pod":
+            check_pod_annotations(obj["metadata"], where)
+            check_pod_spec(obj.get("spec") or {}, where)
+        elif kind in ("Deployment", "ReplicaSet"):
+            tpl = obj.get("spec", {}).get("template", {})
+            check_pod_annotations(tpl.get("metadata") or {}, where)
+            check_pod_spec(tpl.get("spec") or {}, where, "spec.template.spec")
+
+    def _apply_one(self, obj: dict) -> str:
+        kind = obj["kind"]
+        meta = obj.setdefault("metadata", {})
+        namespaced = KINDS[kind][1]
+        ns = meta.get("namespace") or "default"
+        if namespaced and self.store.get("Namespace", None, ns) is None:
+            raise UsageError(f'Error from server (NotFound): namespaces "{ns}" not found ({kind}/{meta["name"]})')
+        old = self.store.get(kind, ns, meta["name"])
+        ref = f"{resource_name(kind)}/{meta['name']}"
+        if old is not None and _spec_of(old) == _spec_of(obj):
+            return f"{ref} unchanged"
+        if kind == "Pod":
+            if old is not None:
+                raise UsageError(f"{ref}: a pod's spec cannot be changed once created (delete it first)")
+            self.create_pod(obj)
+            return f"{ref} created"
+        if kind == "Namespace":
+            meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
+            obj["status"] = {"phase": "Active"}
+        if old is not None:
+            obj["status"] = old.get("status", {})
+            if _spec_of(old) != _spec_of(obj):
+                meta["generation"] = old["metadata"].get("generation", 1) + 1
+        if kind == "Service":
+            self.prepare_service(obj, old)
+        self.store.put(obj)
+        return f"{ref} {'configured' if old is not None else 'created'}"
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> str:
+        """Delete one object (and what it owns); kubectl's line or NotFound."""
+        with self.lock:
+            obj = self.store.get(kind, namespace, name)
+            plural = KINDS[kind][2] if kind in KINDS else kind.lower()
+            if obj is None:
+                raise UsageError(f'Error from server (NotFound): {plural} "{name}" not found')
+            if kind == "Namespace" and name in SYSTEM_NAMESPACES:
+                raise UsageError(f'Error from server (Forbidden): namespaces "{name}" is forbidden: this namespace may not be deleted')
+            self._delete_tree(obj)
+            self.reconcile()
+            return f'{resource_name(kind)} "{name}" deleted'
+
+    def _delete_tree(self, obj: dict) -> None:
+        kind, meta = obj["kind"], obj["metadata"]
+        if kind == "Namespace":
+            for other in list(self.store):
+                if other["metadata"].get("namespace") == meta["name"] and other["kind"] not in ("Pod",):
+                    self.store.remove(other["kind"], meta["name"], other["metadata"]["name"])
+            for pod in self.store.list("Pod", meta["name"]):
+                self.remove_pod(pod)
+        elif kind == "Pod":
+            self.remove_pod(obj)
+            return
+        for child in list(self.store):
+            if controllers.owned_by(child, obj):
+                self._delete_tree(child)
+        self.store.remove(kind, meta.get("namespace"), meta["name"])
+
+    # -- pods ------------------------------------------------------------------
+    def create_pod(self, pod: dict) -> None:
+        """Store a pod, schedule it and let the kubelet start it."""
+        meta = pod["metadata"]
+        meta.setdefault("namespace", "default")
+        spec = pod["spec"]
+        spec.setdefault("restartPolicy", "Always")
+        spec.setdefault("dnsPolicy", "ClusterFirst")
+        spec.setdefault("schedulerName", "default-scheduler")
+        spec.setdefault("terminationGracePeriodSeconds", 30)
+        spec.setdefault("tolerations", [
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+             "tolerationSeconds": 300}])
+        spec["nodeName"] = pick_node(pod, self.store.list("Node"), self.store.list("Pod"))
+        self.serial += 1
+        meta.setdefault("annotations", {})
+        meta["annotations"]["k8snet.dev/serial"] = str(self.serial)
+        pod["status"] = {"phase": "Pending"}
+        self.store.put(pod)
+        self.kubelet.start_pod(pod)
+
+    def pod_serial(self, pod: dict) -> int:
+        """The order in which pods were created (for the ReplicaSet controller's ranking)."""
+        return int(pod["metadata"].get("annotations", {}).get("k8snet.dev/serial", 0))
+
+    def remove_pod(self, pod: dict) -> None:
+        """Stop a pod and forget it."""
+        meta = pod["metadata"]
+        self.kubelet.stop_pod(f"{meta['namespace']}/{meta['name']}")
+        self.store.remove("Pod", meta["namespace"], meta["name"])
+        self.changed()
+
+    def note(self, pod: dict, container: str, message: str) -> None:
+        """Remember why a container could not start (shown by describe and status)."""
+        self.notes[(f"{pod['metadata']['namespace']}/{pod['metadata']['name']}", container)] = message
+
+    def readiness_changed(self, pod: dict) -> None:
+        """Called by the kubelet when a pod's Ready condition flips."""
+        self.reconcile()
+
+    def resolve_port(self, container: dict, port: int | str | None) -> int:
+        """A probe's or Service's port: a number, or the name of one of the container's ports."""
+        if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
+            return int(port)
+        for p in container.get("ports") or []:
+            if p.get("name") == port:
+                return int(p["containerPort"])
+        ports = container_ports(container)
+        if port is None and ports:
+            return ports[0][0]
+        raise UsageError(f"container {container['name']}: no port named {port!r}")
+
+    # -- services (addresses and endpoints; kube-proxy programs them) ------------
+    def prepare_service(self, svc: dict, old: dict | None) -> None:
+        """Give a Service its ClusterIP (kept across updates) and defaults as the API server would."""
+        spec = svc.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        if spec["type"] != "ClusterIP":
+            raise NotModelledError(f"service/{svc['metadata']['name']}: type {spec['type']} is not built into the"
+                                   " sandbox yet.", hint=KIND_HINT)
+        raise NotModelledError(f"service/{svc['metadata']['name']}: Services (kube-proxy) are not built into the"
+                               " sandbox yet.", hint=KIND_HINT)
+
+    def service_env(self, namespace: str) -> dict[str, str]:
+        """The Docker-links-style variables the kubelet injects for Services of the pod's namespace."""
+        env: dict[str, str] = {}
+        for svc in self.store.list("Service", namespace):
+            ip = svc["spec"].get("clusterIP")
+            if not ip or ip == "None":
+                continue
+            prefix = svc["metadata"]["name"].upper().replace("-", "_")
+            ports = svc["spec"].get("ports") or []
+            env[f"{prefix}_SERVICE_HOST"] = ip
+            if ports:
+                env[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+        return env
+
+    # -- reconcile -------------------------------------------------------------
+    def reconcile(self) -> None:
+        """Run the controllers until nothing changes: deployments, replicasets, then listeners (kube-proxy, DNS)."""
+        with self.lock:
+            for dep in self.store.list("Deployment"):
+                controllers.sync_deployment(self, dep)
+            for rs in self.store.list("ReplicaSet"):
+                controllers.sync_replicaset(self, rs)
+            for dep in self.store.list("Deployment"):
+                controllers.deployment_status(self, dep)
+            self.changed()
+
+    def changed(self) -> None:
+        """Tell the listeners (endpoint controller, kube-proxy, DNS) that objects changed."""
+        for listener in self.listeners:
+            listener()
+
+    # -- reads -----------------------------------------------------------------
+    def list(self, kind: str, namespace: str | None = None) -> list[dict]:
+        """Snapshots of objects of a kind."""
+        with self.lock:
+            return [copy.deepcopy(o) for o in self.store.list(kind, namespace)]
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
+        """A snapshot of one object."""
+        with self.lock:
+            obj = self.store.get(kind, namespace, name)
+            return copy.deepcopy(obj) if obj is not None else None
+
+    # -- exec --------------------------------------------------------------------
+    def exec(self, command: list[str], *, pod: str | None, namespace: str = "default", container: str | None = None,
+             node: str | None = None, timeout: float = 30) -> CommandResult:
+        """Run a host tool in a pod's namespaces (with its resolv.conf, hosts and volumes) or in a node's."""
+        if not command:
+            raise UsageError("exec: no command given")
+        with self.lock:
+            if node is not None:
+                n = self.fabric.nodes.get(node)
+                if n is None:
+                    raise UsageError(f'Error from server (NotFound): nodes "{node}" not found')
+                hosts = os.path.join(self.root, "nodes", node, "hosts")
+                if not os.path.exists(hosts):
+                    os.makedirs(os.path.dirname(hosts), exist_ok=True)
+                    with open(hosts, "w") as f:
+                        f.write(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{n.ip}\t{node}\n")
+                env = dict(BASE_ENV)
+                netns, binds, hostname = n.netns, [(hosts, "/etc/hosts")], node
+            else:
+                obj = self.store.get("Pod", namespace, pod or "")
+                if obj is None:
+                    raise UsageError(f'Error from server (NotFound): pods "{pod}" not found'
+                                     + (f" in namespace {namespace!r}" if namespace != "default" else ""))
+                containers = obj["spec"]["containers"]
+                c = containers[0] if container is None else next((x for x in containers if x["name"] == container), None)
+                if c is None:
+                    raise UsageError(f"container {container} is not valid for pod {pod}: choose one of "
+                                     f"[{' '.join(x['name'] for x in containers)}]")
+                rt = self.kubelet.pods.get(f"{namespace}/{pod}")
+                if rt is None:
+                    raise UsageError(f"pod {pod} is not running")
+                netns, binds = rt.net.netns, self.kubelet.binds(obj, c)
+                env, hostname = self.kubelet.env(obj, c), obj["spec"].get("hostname") or pod
+        return self.kubelet.exec(command, netns=netns, binds=binds, env=env, hostname=hostname, timeout=timeout)
+
+    def logs(self, namespace: str, pod: str, container: str | None, tail: int | None = None) -> str:
+        """A container's log."""
+        with self.lock:
+            obj = self.store.get("Pod", namespace, pod)
+            if obj is None:
+                raise UsageError(f'Error from server (NotFound): pods "{pod}" not found')
+            names = [c["name"] for c in obj["spec"]["containers"]]
+            if container is None:
+                if len(names) > 1:
+                    raise UsageError(f"error: a container name must be specified for pod {pod}, choose one of: "
+                                     f"[{' '.join(names)}]")
+                container = names[0]
+            log = self.workloads.log(f"{namespace}/{pod}", container)
+            return log.text(tail) if log else ""
+
+    def shutdown(self) -> None:
+        """Stop every pod's servers and processes."""
+        self.kubelet.stopping.set()
+        with self.lock:
+            for key in list(self.kubelet.pods):
+                self.workloads.stop(key)
+        self.workloads.shutdown()
+
+    def now(self) -> float:
+        """Wall-clock time, for ages."""
+        return time.time()
