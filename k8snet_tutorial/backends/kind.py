@@ -32,7 +32,7 @@ INFO_TIMEOUT = 5.0          # `docker info` must answer within this many seconds
 API_TIMEOUT = 30            # one API request
 CREATE_TIMEOUT = 900.0      # `kind create cluster`, image pull included
 READY_TIMEOUT = 300.0       # nodes Ready and CoreDNS available
-ROLLOUT_TIMEOUT = 180.0     # workloads applied by apply()
+ROLLOUT_TIMEOUT = 300.0     # workloads applied by apply(), image pulls included
 DELETE_TIMEOUT = 90.0       # objects gone after delete()
 DEBUG_TIMEOUT = 120.0       # the probe tools container running
 PULL_GRACE = 15.0           # how long an image pull may fail before we say so
@@ -196,7 +196,8 @@ def explain_kind_failure(output: str, config: ClusterConfig | None = None,
             "with `sudo sysctl net.ipv4.ip_unprivileged_port_start=80`, or change those hostPorts, then run up again.")
     if re.search(r"failed to pull image|pull access denied|manifest unknown|toomanyrequests|"
                  r"error pulling image|TLS handshake timeout", text, re.I):
-        m = re.search(r"(?:pull image|Ensuring node image \()\s*\"?([^\"\s)]+)", text)
+        m = (re.search(r"pull image\s*\"([^\"]+)\"", text) or re.search(r"docker pull (\S+?)\"?(?:\s|$)", text)
+             or re.search(r"Ensuring node image \(([^)\s]+)\)", text))
         image = m.group(1) if m else "the node image"
         return EnvironmentProblem(
             f"kind could not pull {image}. Check this machine's network and proxy settings and its access to "
@@ -271,7 +272,7 @@ MARKER = "@@k8snet"
 def curl_command(urls: list[str], timeout: float) -> list[str]:
     """The curl command a probe runs: bodies on stdout, then one marker line per transfer."""
     t = f"{max(timeout, 0.1):g}"
-    cmd = ["curl", "-sS", "-k", "--noproxy", "*", "--connect-timeout", t, "-m", t, "-o", "/dev/stdout",
+    cmd = ["curl", "-sS", "-k", "--noproxy", "*", "--connect-timeout", t, "-m", t,
            "-w", "\n" + MARKER + " %{http_code} %{time_connect} %{remote_ip} %{local_ip}\n"]
     return cmd + urls
 
@@ -473,7 +474,7 @@ def _plain(obj: Any) -> Any:
 
 def _origin(obj: Any) -> str:
     """Where a manifest object came from, when its loader recorded it."""
-    for attr in ("source", "path", "origin", "file", "filename"):
+    for attr in ("location", "source", "path", "origin", "file", "filename"):
         value = getattr(obj, attr, None)
         if value and not callable(value):
             return str(value)
@@ -679,31 +680,33 @@ class KindBackend(Backend):
                     "nothing was created")
         self._require_kind()
         name = self.config.name
-        if name in self._kind_clusters():
+        reuse = name in self._kind_clusters()
+        if reuse:
             progress(f"kind cluster {name!r} exists; checking that it matches {self.config.path or 'the config'}")
             self._check_existing(progress)
-            verb = "reused"
         else:
             self._create(progress)
-            verb = "created"
         nodes = self._wait_ready(progress, expected=len(self.config.nodes) or None)
+        if reuse:
+            self._refuse_if_different(self._kind_nodes(), self._proxy_mode())
+        verb = "reused" if reuse else "created"
         return f"kind cluster {name!r} {verb}: {len(nodes)} nodes Ready, CoreDNS available (context {self.context!r})"
 
     def _check_existing(self, progress: Progress) -> None:
-        """Refuse a same-named cluster of another shape; make sure its nodes run and its context exists."""
-        nodes = self._kind_nodes()
-        problems = shape_differences(self.config, nodes, None)
-        if not problems:
-            stopped = self._stopped_nodes()
-            if stopped:
-                engine = self._runtime or "docker"
-                raise EnvironmentProblem(
-                    f"The kind cluster {self.config.name!r} exists but its node containers {', '.join(stopped)} are "
-                    f"stopped (after a reboot or an engine restart?). Start them with `{engine} start "
-                    f"{' '.join(stopped)}`, or recreate the cluster with `k8snet down` then `k8snet up`.")
-            self._ensure_context(progress)
-            mode = self._proxy_mode()
-            problems = shape_differences(self.config, nodes, mode)
+        """Refuse a same-named cluster with other nodes; make sure its nodes run and its context exists."""
+        self._refuse_if_different(self._kind_nodes(), None)
+        stopped = self._stopped_nodes()
+        if stopped:
+            engine = self._runtime or "docker"
+            raise EnvironmentProblem(
+                f"The kind cluster {self.config.name!r} exists but its node containers {', '.join(stopped)} are "
+                f"stopped (after a reboot or an engine restart?). Start them with `{engine} start "
+                f"{' '.join(stopped)}`, or recreate the cluster with `k8snet down` then `k8snet up`.")
+        self._ensure_context(progress)
+
+    def _refuse_if_different(self, nodes: list[str], proxy_mode: str | None) -> None:
+        """Raise UsageError when the existing cluster's nodes or kube-proxy mode differ from the config."""
+        problems = shape_differences(self.config, nodes, proxy_mode)
         if problems:
             raise UsageError(
                 f"A kind cluster named {self.config.name!r} already exists, but {'; and '.join(problems)}. "
@@ -941,7 +944,8 @@ class KindBackend(Backend):
                     if kind == "Pod":
                         pods.append(obj)
                     else:
-                        pods += self._list("v1", "Pod", ns, selector_string((obj.get("spec") or {}).get("selector")) or None)
+                        sel = selector_string((obj.get("spec") or {}).get("selector"))
+                        pods += self._list("v1", "Pod", ns, sel) if sel else []
                     if "progress deadline exceeded" in how:
                         raise EnvironmentProblem(f"{kind.lower()}/{name} did not roll out ({how}).",
                                                  hint=_pod_summary(pods))
@@ -962,7 +966,7 @@ class KindBackend(Backend):
             if now - last_note >= NOTE_EVERY:
                 progress(f"waiting ({now - start:.0f} s) for " + ", ".join(pending))
                 last_note = now
-            time.sleep(1)
+            time.sleep(2)
 
     def delete(self, objects: list[dict]) -> list[str]:
         """Delete objects (in reverse order) and wait, bounded, until they are gone."""
@@ -1001,9 +1005,9 @@ class KindBackend(Backend):
             return _KINDS[key]
         with self._api("discovering the API"):
             for res in self._dyn().resources.search():
-                names = {str(res.kind).lower(), str(res.name or "").lower(), str(res.singular_name or "").lower()}
-                names |= {s.lower() for s in res.short_names or []}
-                if key in names and "/" not in str(res.name or "") and getattr(res, "preferred", True):
+                names = {str(getattr(res, a, "") or "").lower() for a in ("kind", "name", "singular_name")}
+                names |= {str(n).lower() for n in getattr(res, "short_names", None) or []}
+                if key in names and "/" not in str(getattr(res, "name", "") or "") and getattr(res, "preferred", True):
                     return res.group_version, res.kind
         raise UsageError(f"This cluster has no kind of object called {kind!r}.")
 
@@ -1045,8 +1049,7 @@ class KindBackend(Backend):
             timed_out = resp.is_open()
         finally:
             resp.close()
-        out = resp.read_channel(1, 0) if hasattr(resp, "read_channel") else ""
-        err = resp.read_channel(2, 0) if hasattr(resp, "read_channel") else ""
+        out, err = resp.read_channel(1, 0), resp.read_channel(2, 0)
         if timed_out:
             return CommandResult(list(command), 124, out, (err + f"\ntimed out after {timeout:g} s").lstrip("\n"))
         code, message = parse_exec_status(resp.read_channel(3, 0))
@@ -1274,10 +1277,6 @@ class KindBackend(Backend):
 
     def _backends_for_ip(self, tgt: _Target) -> None:
         """For an IP target: the pod that has it, or the Service whose ClusterIP or NodePort it is."""
-        pods = self._list("v1", "Pod", None, None, field_selector=f"status.podIP={tgt.host}")
-        if pods:
-            tgt.backends = pods
-            return
         for svc in self._list("v1", "Service"):
             spec = svc.get("spec") or {}
             ips = set(spec.get("clusterIPs") or [spec.get("clusterIP")]) | set(spec.get("externalIPs") or [])
@@ -1289,6 +1288,8 @@ class KindBackend(Backend):
                         sel = ",".join(f"{k}={v}" for k, v in sorted(spec["selector"].items()))
                         tgt.backends = self._list("v1", "Pod", (svc.get("metadata") or {}).get("namespace"), sel)
                     return
+        pods = self._list("v1", "Pod", None, None, field_selector=f"status.podIP={tgt.host}")
+        tgt.backends = [p for p in pods if not (p.get("spec") or {}).get("hostNetwork")]
 
 
 # ----------------------------------------------------------------------------------------------
