@@ -3,7 +3,8 @@
 Every object is validated against the Kubernetes 1.34 OpenAPI schemas shipped with
 `kubernetes-validate`, in strict mode (an unknown field is an error, as with `kubectl apply`).
 A few checks the API server makes and the schemas cannot express are added: object names,
-label syntax, and a workload's selector matching its pod template. Every failure raises a
+label syntax, the allowed values of networking fields (protocols, Service types, policy types,
+path types), at least one container, and a workload's selector matching its pod template. Every failure raises a
 `ManifestError` whose message names the file, the document (and line), the object and the field.
 """
 from __future__ import annotations
@@ -52,6 +53,41 @@ _DNS1123_SUBDOMAIN_RE = re.compile(rf"^{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*$")
 _DNS1035_LABEL_RE = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _LABEL_NAME_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+# Values the API server accepts for fields whose OpenAPI schema is a bare string (no enum), for
+# the fields that change networking behaviour; `*` stands for every item of a list.
+_PROTOCOLS = ("SCTP", "TCP", "UDP")
+_POD_SPEC_ENUMS: dict[str, tuple[str, ...]] = {
+    "containers.*.ports.*.protocol": _PROTOCOLS,
+    "initContainers.*.ports.*.protocol": _PROTOCOLS,
+    "containers.*.imagePullPolicy": ("Always", "IfNotPresent", "Never"),
+    "initContainers.*.imagePullPolicy": ("Always", "IfNotPresent", "Never"),
+    "restartPolicy": ("Always", "Never", "OnFailure"),
+    "dnsPolicy": ("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"),
+}
+_ENUMS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    ("v1", "Service"): {
+        "spec.type": ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort"),
+        "spec.sessionAffinity": ("ClientIP", "None"),
+        "spec.externalTrafficPolicy": ("Cluster", "Local"),
+        "spec.internalTrafficPolicy": ("Cluster", "Local"),
+        "spec.ipFamilyPolicy": ("PreferDualStack", "RequireDualStack", "SingleStack"),
+        "spec.ipFamilies.*": ("IPv4", "IPv6"),
+        "spec.ports.*.protocol": _PROTOCOLS,
+    },
+    ("networking.k8s.io/v1", "NetworkPolicy"): {
+        "spec.policyTypes.*": ("Egress", "Ingress"),
+        "spec.ingress.*.ports.*.protocol": _PROTOCOLS,
+        "spec.egress.*.ports.*.protocol": _PROTOCOLS,
+    },
+    ("networking.k8s.io/v1", "Ingress"): {
+        "spec.rules.*.http.paths.*.pathType": ("Exact", "ImplementationSpecific", "Prefix"),
+    },
+    ("apps/v1", "Deployment"): {"spec.strategy.type": ("Recreate", "RollingUpdate")},
+    ("v1", "Pod"): {f"spec.{k}": v for k, v in _POD_SPEC_ENUMS.items()},
+}
+for _gvk in _TEMPLATED:
+    _ENUMS.setdefault(_gvk, {}).update({f"spec.template.spec.{k}": v for k, v in _POD_SPEC_ENUMS.items()})
 
 
 class Manifest(dict):
@@ -369,6 +405,12 @@ def _describe_schema_error(exc: Any) -> tuple[list, str]:
         missing = [k for k in exc.validator_value if k not in instance]
         if missing:
             return path + [missing[0]], "required field is missing"
+    if exc.validator in ("oneOf", "anyOf") and isinstance(exc.validator_value, list) \
+            and all(isinstance(sub, dict) and "type" in sub for sub in exc.validator_value):
+        kinds = []
+        for sub in exc.validator_value:
+            kinds += [t for t in ([sub["type"]] if isinstance(sub["type"], str) else sub["type"]) if t != "null"]
+        return path, f"expected {' or '.join(dict.fromkeys(kinds))}, found {_type_name(instance)} {json.dumps(instance)}"
     if exc.validator == "type" and isinstance(exc.validator_value, (list, str)):
         expected = [t for t in ([exc.validator_value] if isinstance(exc.validator_value, str)
                                 else exc.validator_value) if t != "null"]
@@ -394,7 +436,18 @@ def _check_server_rules(obj: Manifest, node: yaml.Node | None) -> None:
     if not ok:
         raise _error(obj, node, ["metadata", "name"], f"{name!r} is not a valid {obj.kind} name: it must be {rule}")
     _check_labels(obj, node, ["metadata", "labels"], obj["metadata"].get("labels"))
+    for pattern, allowed in _ENUMS.get((obj.api_version, obj.kind), {}).items():
+        for path, value in _find(obj, pattern.split(".")):
+            if value is not None and value not in allowed:
+                raise _error(obj, node, path, f"unsupported value {json.dumps(value)}: supported values: "
+                             + ", ".join(json.dumps(v) for v in allowed))
     spec = obj.get("spec")
+    pod_spec, pod_path = (spec, ["spec"]) if obj.kind == "Pod" and obj.api_version == "v1" else (None, [])
+    if (obj.api_version, obj.kind) in _TEMPLATED and isinstance(spec, dict):
+        pod_spec = ((spec.get("template") or {}).get("spec"))
+        pod_path = ["spec", "template", "spec"]
+    if isinstance(pod_spec, dict) and not pod_spec.get("containers"):
+        raise _error(obj, node, pod_path + ["containers"], "at least one container is required")
     if (obj.api_version, obj.kind) in _TEMPLATED and isinstance(spec, dict):
         template = spec.get("template") or {}
         labels = (template.get("metadata") or {}).get("labels") or {}
@@ -420,6 +473,21 @@ def _check_labels(obj: Manifest, node: yaml.Node | None, path: list, labels: Any
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE_RE.match(value):
             raise _error(obj, node, path + [key], f"{value!r} is not a valid label value "
                          "(a string of at most 63 letters, digits, '-', '_' or '.'; quote true/false and numbers)")
+
+
+def _find(value: Any, pattern: Sequence[str], path: list | None = None) -> Iterator[tuple[list, Any]]:
+    """Yield (path, value) for every field a dotted pattern names (`*` = each list item)."""
+    path = path or []
+    if not pattern:
+        yield path, value
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _find(item, rest, path + [i])
+    elif isinstance(value, dict) and head in value:
+        yield from _find(value[head], rest, path + [head])
 
 
 def _selector_matches(selector: dict, labels: dict) -> bool:
@@ -471,9 +539,11 @@ def _unknown_kind_message(api_version: str, kind: str) -> str:
     if served:
         return (f"kind {kind} is not served by apiVersion {api_version} in Kubernetes {KUBERNETES_VERSION}; "
                 f"use apiVersion {' or '.join(served)}")
-    kinds = sorted({k for _, k in known})
+    kinds = sorted({k for v, k in known if v == api_version})
     close = difflib.get_close_matches(kind, kinds, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
+    if not kinds:
+        hint = f" (no built-in API group serves {api_version})"
     return (f"unknown kind {kind!r} for apiVersion {api_version} in Kubernetes {KUBERNETES_VERSION}{hint}; "
             "custom resources are not supported")
 

@@ -552,3 +552,22 @@ def test_validate_object_directly() -> None:
     with pytest.raises(ManifestError, match=r"mem, document 3, namespace/ok: field spec\.nope: unknown field"):
         validate_object({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ok"},
                          "spec": {"nope": 1}}, "mem", 3)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80, protocol: TCPP}]}\n",
+     r'service/s: field spec\.ports\[0\]\.protocol \(line 4\): unsupported value "TCPP": supported values: '
+     r'"SCTP", "TCP", "UDP"'),
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: Clusterip, ports: [{port: 80}]}\n",
+     r'field spec\.type \(line 4\): unsupported value "Clusterip"'),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\n"
+     "spec: {podSelector: {}, policyTypes: [Ingres]}\n",
+     r'networkpolicy/n: field spec\.policyTypes\[0\] \(line 4\): unsupported value "Ingres"'),
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80, targetPort: [1]}]}\n",
+     r"field spec\.ports\[0\]\.targetPort \(line 4\): expected string or integer, found a list"),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n",
+     r"pod/p: field spec\.containers \(line 4\): at least one container is required"),
+])
+def test_api_server_rules_the_schemas_lack(text: str, expected: str) -> None:
+    with pytest.raises(ManifestError, match=expected):
+        load_text(text, "rules.yaml")
