@@ -49,7 +49,7 @@ class Cluster:
         self.root = root
         self.lock = threading.RLock()
         self.store = Store()
-        self.fabric = Fabric(root, config.name)
+        self.fabric = Fabric(root, config.name, config.pod_subnet)
         self.workloads = WorkloadHost()
         self.kubelet = Kubelet(self)
         self.ipam: dict[str, HostLocal] = {}

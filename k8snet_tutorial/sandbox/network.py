@@ -58,11 +58,27 @@ def ip_batch(commands: list[str], *, netns: str | None = None) -> None:
     run(["ip", "-batch", "-"], netns=netns, stdin="\n".join(commands) + "\n")
 
 
+def masq_rules(pod_subnet: str) -> str:
+    """kindnet's ip-masq-agent rules: traffic leaving the pod network is masqueraded, pod-to-pod never is."""
+    c = "kind-masq-agent: "
+    return "\n".join([
+        "*nat",
+        ":KIND-MASQ-AGENT - [0:0]",
+        f'-A POSTROUTING -m addrtype ! --dst-type LOCAL -m comment --comment "{c}ensure nat POSTROUTING directs all'
+        ' non-LOCAL destination traffic to our custom KIND-MASQ-AGENT chain" -j KIND-MASQ-AGENT',
+        f'-A KIND-MASQ-AGENT -d {pod_subnet} -m comment --comment "{c}local traffic is not subject to MASQUERADE"'
+        " -j RETURN",
+        f'-A KIND-MASQ-AGENT -m comment --comment "{c}outbound traffic is subject to MASQUERADE (must be last in'
+        ' chain)" -j MASQUERADE',
+        "COMMIT", ""])
+
+
 class Fabric:
     """Builds and tears down the lab's namespaces below `root` (a tmpfs private to the lab)."""
 
-    def __init__(self, root: str, cluster: str) -> None:
+    def __init__(self, root: str, cluster: str, pod_subnet: str) -> None:
         self.root = root
+        self.pod_subnet = pod_subnet
         self.cluster = cluster
         self.ns_dir = os.path.join(root, "netns")
         os.makedirs(self.ns_dir, exist_ok=True)
@@ -71,6 +87,10 @@ class Fabric:
 
     def build_node_network(self) -> None:
         """The 'docker network' of the lab: a bridge in the lab's own namespace; no route leads anywhere else."""
+        # Forwarding on, and no route beyond the bridge: a packet for anywhere else gets an immediate
+        # "network unreachable" instead of vanishing, so a lookup of an outside name fails fast.
+        with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
+            f.write("1")
         ip_batch([
             "link set lo up",
             f"link add {self.bridge} type bridge",
@@ -97,6 +117,7 @@ class Fabric:
                  "link set eth0 up",
                  f"route add default via {NODE_GATEWAY} dev eth0",
              ]) + "\n")
+        run(["iptables-restore", "--noflush"], netns=path, stdin=masq_rules(self.pod_subnet))
         node = NodeNet(name=name, ip=ip, pod_cidr=pod_cidr, netns=path)
         self.nodes[name] = node
         return node

@@ -1,0 +1,168 @@
+"""`Lab`: the one object notebooks and the CLI use, whatever backend runs the cluster."""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import backends
+from .backends.base import Backend, Progress, no_progress
+from .config import ClusterConfig, load_config
+from .errors import UsageError
+from .manifests import load_paths
+from .results import CommandResult, ProbeResult, Status
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _marker(name: str) -> Path:
+    from .backends.sandbox import runtime_dir
+    return runtime_dir() / f"{name}.backend"
+
+
+def _resolve_paths(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """Accept paths relative to the current folder or, failing that, to the course's root (for notebooks)."""
+    out = []
+    for p in paths:
+        s = str(p)
+        if s != "-" and not os.path.exists(s) and (REPO / s).exists():
+            s = str(REPO / s)
+        out.append(s)
+    return out
+
+
+class Lab:
+    """A lab: a cluster on some backend, plus the verbs a learner needs (apply, kubectl, exec, probe, …)."""
+
+    def __init__(self, name: str | None = None, *, backend: str | None = None, config: str | ClusterConfig | None = None,
+                 context: str | None = None, progress: Progress | None = None) -> None:
+        cfg = config if isinstance(config, ClusterConfig) else load_config(config, name=name)
+        self.config = cfg
+        self.name = cfg.name
+        self.context = context or os.environ.get("K8SNET_CONTEXT")
+        self.progress = progress or no_progress
+        requested = backend or os.environ.get("K8SNET_BACKEND")
+        if not requested or requested == "auto":
+            recorded = _marker(self.name)
+            requested = recorded.read_text().strip() if recorded.exists() else "auto"
+        if self.context and requested == "auto":
+            requested = "kind"
+        self.backend_name, self.backend_reason = backends.choose(requested)
+        self.backend: Backend = backends.make_backend(self.backend_name, cfg, self.context)
+
+    # -- lifecycle -------------------------------------------------------------
+    @classmethod
+    def up(cls, name: str | None = None, *, backend: str | None = None, config: str | ClusterConfig | None = None,
+           context: str | None = None, progress: Progress | bool | None = None) -> "Lab":
+        """Start the lab (or reuse the running one) and return it; progress=True prints progress to stderr."""
+        if progress is True:
+            progress = _stderr_progress
+        lab = cls(name, backend=backend, config=config, context=context, progress=progress or None)
+        lab.start()
+        return lab
+
+    def start(self) -> str:
+        """Start this lab's cluster (what `Lab.up()` does for a new object); returns the backend's account."""
+        self.message = self.backend.up(self.progress)
+        marker = _marker(self.name)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(self.backend_name + "\n")
+        return self.message
+
+    def down(self) -> str:
+        """Tear the lab down and forget its backend choice."""
+        message = self.backend.down()
+        _marker(self.name).unlink(missing_ok=True)
+        return message
+
+    def status(self) -> Status:
+        """Whether the lab runs, on which backend, with which nodes."""
+        return self.backend.status()
+
+    @property
+    def capabilities(self):
+        """What this lab's backend can do."""
+        return self.backend.capabilities
+
+    # -- objects -----------------------------------------------------------------
+    def apply(self, *paths: str | os.PathLike, stdin=None) -> "Lines":
+        """Apply manifest files or folders (or '-' with stdin); returns kubectl-style lines."""
+        if not paths:
+            raise UsageError("apply: give at least one file or folder (or '-' for standard input)")
+        objects = load_paths(_resolve_paths(paths), stdin=stdin)
+        return Lines(self.backend.apply(objects, self.progress))
+
+    def delete(self, *paths: str | os.PathLike, stdin=None) -> "Lines":
+        """Delete the objects described by manifest files or folders."""
+        objects = load_paths(_resolve_paths(paths), stdin=stdin)
+        return Lines(self.backend.delete(list(reversed(objects))))
+
+    def kubectl(self, args: str | Sequence[str]) -> CommandResult:
+        """Run kubectl against the lab: `lab.kubectl("get pods -o wide")`."""
+        argv = shlex.split(args) if isinstance(args, str) else list(args)
+        if argv and argv[0] == "kubectl":
+            argv = argv[1:]
+        return self.backend.kubectl(argv)
+
+    def pods(self, namespace: str | None = "default", selector: str | None = None) -> list[dict]:
+        """Pods as API dicts (namespace None for all namespaces)."""
+        return self.backend.list_objects("Pod", namespace, selector)
+
+    def objects(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+        """Objects of any kind as API dicts."""
+        return self.backend.list_objects(kind, namespace, selector)
+
+    def pod_ip(self, pod: str, namespace: str = "default") -> str:
+        """A pod's IP address."""
+        for p in self.pods(namespace):
+            if p["metadata"]["name"] == pod:
+                return p["status"]["podIP"]
+        raise UsageError(f'pod "{pod}" not found in namespace {namespace!r}')
+
+    # -- commands and packets -------------------------------------------------------
+    def exec(self, pod: str | None, command: str | Sequence[str], *, namespace: str = "default",
+             container: str | None = None, node: str | None = None, timeout: float = 30) -> CommandResult:
+        """Run a command in a pod (or on a node with node=NAME): `lab.exec("web", "ip addr")`."""
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        return self.backend.exec(pod, argv, namespace=namespace, container=container, node=node, timeout=timeout)
+
+    def node_exec(self, node: str, command: str | Sequence[str], timeout: float = 30) -> CommandResult:
+        """Run a command on a node: `lab.node_exec("k8snet-worker", "ip route")`."""
+        return self.exec(None, command, node=node, timeout=timeout)
+
+    def probe(self, source: str, target: str, *, namespace: str = "default", port: int | None = None,
+              protocol: str = "tcp", timeout: float = 2.0) -> ProbeResult:
+        """Open a real connection from a pod to a target (pod, IP, IP:port or URL) and report what happened."""
+        if protocol.lower() not in ("tcp", "udp"):
+            raise UsageError(f"probe: protocol must be tcp or udp, not {protocol!r}")
+        return self.backend.probe(source, target, namespace=namespace, port=port, protocol=protocol, timeout=timeout)
+
+    def matrix(self, namespaces: Sequence[str] = ("default",), ports: Sequence[int] = (80,),
+               protocols: Sequence[str] = ("tcp",), timeout: float = 1.0):
+        """Every pod of the namespaces probes every other one on each port: who can reach whom."""
+        from .matrix import run_matrix
+        return run_matrix(self, list(namespaces), list(ports), list(protocols), timeout)
+
+    def diagram(self, *, namespace: str | None = None, highlight: ProbeResult | None = None):
+        """A graphviz picture of the live topology: nodes holding their pods, with IPs."""
+        from .diagrams import topology_diagram
+        return topology_diagram(self, namespace=namespace, highlight=highlight)
+
+    def __repr__(self) -> str:
+        return f"Lab(name={self.name!r}, backend={self.backend_name!r})"
+
+
+class Lines(list):
+    """kubectl-style result lines that print one per line."""
+
+    def __str__(self) -> str:
+        return "\n".join(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(str(self))
+
+
+def _stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
