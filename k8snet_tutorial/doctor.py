@@ -1,0 +1,562 @@
+"""`k8snet doctor`: what this machine can run — the backend, the tools, the kind cluster, chapter by chapter.
+
+Every check only reads (files under /proc, `kind version`, `docker info`, `kubectl get`), each within a
+few seconds; nothing is started, stopped or changed.
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable
+
+from . import backends
+from .backends.base import Capabilities, Detection
+from .config import DEFAULT_NAME
+from .errors import K8snetError
+from .preflight import REQUIRED_TOOLS, Tool, apt_line, find_tool
+
+CHECK_TIMEOUT = 5.0                  # seconds any one command may take
+MIN_POLICY_KIND = (0, 24, 0)         # kind releases from v0.24 ship kindnet with NetworkPolicy enforcement
+CLOUD_PROVIDER_KIND = "cloud-provider-kind"
+CLOUD_PROVIDER_KIND_URL = "https://github.com/kubernetes-sigs/cloud-provider-kind"
+ENGINES = ("docker", "podman")
+
+# ----------------------------------------------------------------------------------------------
+# The chapters, and what each one uses from a backend (data, read by chapter_table)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Need:
+    """One thing a chapter uses from a backend: a Capabilities flag, or one member of a set-valued capability."""
+
+    capability: str            # a Capabilities field: service_types, proxy_modes, network_policy, ingress, load_balancer
+    value: str | None = None   # the member wanted, for service_types and proxy_modes
+    optional: bool = False     # when absent the chapter still runs fully; doctor adds a note instead
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter of the course and the capabilities its cells rely on."""
+
+    number: str
+    slug: str
+    title: str
+    needs: tuple[Need, ...] = ()
+
+
+def _services(*types: str) -> tuple[Need, ...]:
+    return tuple(Need("service_types", t) for t in types)
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter("01", "model", "The Kubernetes network model", _services("ClusterIP")),
+    Chapter("02", "pods-nodes-services", "Pods, nodes, Services and the three communication paths",
+            _services("ClusterIP", "NodePort", "LoadBalancer") + (Need("load_balancer"),)),
+    Chapter("03", "cluster-components", "Cluster components: CNI and kube-proxy",
+            _services("ClusterIP") + (Need("proxy_modes", "iptables"), Need("proxy_modes", "nftables"),
+                                      Need("proxy_modes", "ipvs", optional=True))),
+    Chapter("04", "dns", "DNS and service discovery", _services("ClusterIP")),
+    Chapter("05", "pod-networking", "Pod networking in depth"),
+    Chapter("06", "services-ingress", "Service types, load balancing and Ingress",
+            _services("ClusterIP", "NodePort", "LoadBalancer", "ExternalName", "headless")
+            + (Need("load_balancer"), Need("ingress"))),
+    Chapter("07", "network-policies", "NetworkPolicies", _services("ClusterIP") + (Need("network_policy"),)),
+    Chapter("08", "troubleshooting", "Pitfalls and troubleshooting",
+            _services("ClusterIP") + (Need("proxy_modes", "iptables"), Need("network_policy"),
+                                      Need("proxy_modes", "ipvs", optional=True))),
+    Chapter("09", "summary", "Summary"),
+)
+
+_SET_PHRASES = {"service_types": "{} Services", "proxy_modes": "kube-proxy {} mode"}
+_VALUE_LABELS = {"ipvs": "IPVS"}
+_FLAG_PHRASES = {
+    "network_policy": "NetworkPolicy enforcement",
+    "ingress": "Ingress",
+    "load_balancer": "external addresses for LoadBalancer Services",
+    "multi_cluster": "multiple clusters",
+}
+
+
+def _has(caps: Capabilities, need: Need) -> bool:
+    """Whether a backend's capabilities cover one need."""
+    have = getattr(caps, need.capability)
+    return need.value in have if need.value is not None else bool(have)
+
+
+def _note_for(caps: Capabilities, need: Need) -> str | None:
+    """The backend's own note about a need (keyed by the value, e.g. 'ipvs', else by the capability)."""
+    return caps.notes.get(need.value or "") or caps.notes.get(need.capability)
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _phrase(needs: list[Need]) -> list[str]:
+    """Short phrases for a list of needs, grouping the members of one set-valued capability."""
+    out, grouped = [], {}
+    for n in needs:
+        if n.value is not None and n.capability in _SET_PHRASES:
+            grouped.setdefault(n.capability, []).append(_VALUE_LABELS.get(n.value, n.value))
+        else:
+            out.append(_FLAG_PHRASES.get(n.capability, n.capability.replace("_", " ")))
+    return [_SET_PHRASES[c].format(_join(v)) for c, v in grouped.items()] + out
+
+
+def _dedup(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+@dataclass
+class ChapterVerdict:
+    """How one chapter will run on the chosen backend: fully, or in part and why."""
+
+    number: str
+    slug: str
+    title: str
+    full: bool
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unavailable: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """'full', 'partial: <why>', or 'unavailable: <why>' when no backend can run."""
+        if self.unavailable:
+            return f"unavailable: {self.unavailable}"
+        return "full" if self.full else "partial: " + "; ".join(self.missing)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return {"number": self.number, "slug": self.slug, "title": self.title, "full": self.full,
+                "verdict": self.verdict, "missing": list(self.missing), "notes": list(self.notes)}
+
+
+def chapter_table(capabilities: Capabilities | None, unavailable: str = "",
+                  chapters: Iterable[Chapter] = CHAPTERS) -> list[ChapterVerdict]:
+    """Each chapter's verdict from a backend's capabilities (None: no backend, every chapter unavailable)."""
+    rows = []
+    for ch in chapters:
+        if capabilities is None:
+            rows.append(ChapterVerdict(ch.number, ch.slug, ch.title, False,
+                                       unavailable=unavailable or "no backend can run on this machine"))
+            continue
+        absent = [n for n in ch.needs if not _has(capabilities, n)]
+        required = [n for n in absent if not n.optional]
+        missing = []
+        if required:
+            why = _dedup(_note_for(capabilities, n) for n in required)
+            missing = ["no " + p for p in _phrase(required)]
+            if why:
+                missing[-1] += f" ({'; '.join(why)})"
+        notes = []
+        for n in (n for n in absent if n.optional):
+            note = _note_for(capabilities, n)
+            notes.append(f"{_phrase([n])[0]} is explained but not run" + (f" ({note})" if note else ""))
+        notes += [_note_for(capabilities, n) or "" for n in ch.needs if n not in absent]
+        rows.append(ChapterVerdict(ch.number, ch.slug, ch.title, not required, missing, _dedup(notes)))
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Facts about this machine (each function reads only, within a timeout; tests replace them)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    """One line of the report: what was checked, whether it is fine (None: informational or skipped), and how."""
+
+    key: str
+    label: str
+    ok: bool | None
+    detail: str
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return {"key": self.key, "label": self.label, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class ToolStatus:
+    """A required tool and where it was found (None when missing)."""
+
+    tool: Tool
+    path: str | None
+
+    @property
+    def present(self) -> bool:
+        """True when the tool was found."""
+        return self.path is not None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return {"binary": self.tool.binary, "package": self.tool.package, "purpose": self.tool.purpose,
+                "path": self.path, "present": self.present}
+
+
+@dataclass
+class KindFacts:
+    """What this machine says about kind: the binary, its version, the container engines, the clusters."""
+
+    path: str | None = None
+    version: str | None = None
+    engines: dict[str, tuple[bool, bool, str]] = field(default_factory=dict)  # engine -> (installed, answers, why not)
+    engine: str | None = None
+    clusters: list[str] | None = None     # None when they could not be listed
+    clusters_error: str = ""
+
+
+@dataclass
+class ClusterFacts:
+    """What a running kind cluster says: whether cloud-provider-kind serves it and kube-proxy's mode."""
+
+    cloud_provider_kind: str | None = None    # where it was found ("process 1234", "container x"), None if not
+    proxy_mode: str | None = None             # None when it could not be read
+    proxy_detail: str = ""
+
+
+def _run(argv: list[str], timeout: float = CHECK_TIMEOUT, env: dict[str, str] | None = None) -> tuple[int | None, str, str]:
+    """Run a read-only command; (returncode, stdout, stderr), with returncode None when it could not finish."""
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, "", f"`{' '.join(argv[:3])}` did not answer within {timeout:g} s"
+    except OSError as e:
+        return None, "", f"`{argv[0]}` could not run ({e})"
+    return r.returncode, r.stdout, r.stderr
+
+
+def parse_kind_version(text: str) -> tuple[int, int, int] | None:
+    """(major, minor, patch) from `kind version` output such as 'kind v0.24.0 go1.22.6 linux/amd64'."""
+    m = re.search(r"\bv(\d+)\.(\d+)\.(\d+)", text or "")
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def find_process(name: str, proc: str = "/proc") -> list[int]:
+    """Pids of processes whose program is `name`, read from /proc/*/comm (cut to 15 characters) and cmdline."""
+    found = []
+    try:
+        entries = [e for e in os.scandir(proc) if e.name.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            comm = Path(entry.path, "comm").read_text().strip()
+        except OSError:
+            continue
+        if comm != name[:15]:
+            continue
+        try:
+            argv0 = Path(entry.path, "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            argv0 = ""
+        if comm == name or os.path.basename(argv0) == name or not argv0:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def tool_statuses(tools: Iterable[Tool] = REQUIRED_TOOLS) -> list[ToolStatus]:
+    """Each required tool with where it was found."""
+    return [ToolStatus(t, find_tool(t.binary)) for t in tools]
+
+
+def sandbox_detection() -> Detection:
+    """The sandbox backend's own verdict on this machine."""
+    try:
+        return backends.backend_class("sandbox").detect()
+    except Exception as e:  # a detection that breaks is itself a finding
+        return Detection(False, f"the sandbox's detection failed: {e}")
+
+
+def kind_facts() -> KindFacts:
+    """kind's binary and version, which container engines answer, and the kind clusters they hold."""
+    from .backends.kind import parse_name_lines, runtime_answers
+    facts = KindFacts(path=shutil.which("kind"))
+    forced = os.environ.get("KIND_EXPERIMENTAL_PROVIDER", "").strip()
+    for engine in dict.fromkeys([*ENGINES, forced] if forced else ENGINES):
+        facts.engines[engine] = (shutil.which(engine) is not None, *runtime_answers(engine))
+    order = [forced] if forced else list(ENGINES)
+    facts.engine = next((e for e in order if facts.engines[e][1]), None)
+    if facts.path is None:
+        return facts
+    code, out, err = _run([facts.path, "version"])
+    facts.version = (out.strip() or err.strip()) if code == 0 else None
+    if facts.engine is None:
+        facts.clusters_error = "no container engine answers"
+        return facts
+    env = dict(os.environ)
+    if facts.engine != "docker":
+        env["KIND_EXPERIMENTAL_PROVIDER"] = facts.engine
+    code, out, err = _run([facts.path, "get", "clusters"], timeout=2 * CHECK_TIMEOUT, env=env)
+    if code == 0:
+        facts.clusters = parse_name_lines(out)
+    else:
+        facts.clusters_error = err.strip().splitlines()[-1] if err.strip() else f"`kind get clusters` exited {code}"
+    return facts
+
+
+def cloud_provider_kind(engine: str | None) -> str | None:
+    """Where cloud-provider-kind runs: a host process or a container of that name; None when it does not."""
+    pids = find_process(CLOUD_PROVIDER_KIND)
+    if pids:
+        return f"process {', '.join(map(str, pids))}"
+    if engine and shutil.which(engine):
+        code, out, _ = _run([engine, "ps", "--filter", f"name={CLOUD_PROVIDER_KIND}", "--format", "{{.Names}}"])
+        names = [n for n in out.split() if CLOUD_PROVIDER_KIND in n] if code == 0 else []
+        if names:
+            return f"container {names[0]}"
+    return None
+
+
+def cluster_facts(name: str, engine: str | None) -> ClusterFacts:
+    """cloud-provider-kind and kube-proxy's mode for the kind cluster `name` (kube-proxy read with kubectl)."""
+    from .backends.kind import parse_proxy_mode
+    facts = ClusterFacts(cloud_provider_kind=cloud_provider_kind(engine))
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        facts.proxy_detail = "kubectl is not installed, so kube-proxy's ConfigMap was not read"
+        return facts
+    code, out, err = _run([kubectl, "--context", f"kind-{name}", "--request-timeout", f"{CHECK_TIMEOUT:g}s",
+                           "-n", "kube-system", "get", "cm", "kube-proxy", "-o", r"jsonpath={.data.config\.conf}"],
+                          timeout=CHECK_TIMEOUT + 2)
+    if code == 0:
+        facts.proxy_mode = parse_proxy_mode(out)
+        facts.proxy_detail = "from the kube-proxy ConfigMap in kube-system"
+    elif code is not None and "NotFound" in err:
+        facts.proxy_detail = "no kube-proxy ConfigMap in kube-system (kube-proxy may be disabled)"
+    else:
+        facts.proxy_detail = f"could not read kube-proxy's ConfigMap: {err.strip().splitlines()[-1] if err.strip() else code}"
+    return facts
+
+
+def choose_backend(cluster: str) -> tuple[str | None, str]:
+    """The backend `Lab()` will use for this cluster name, and why (as Lab does: K8SNET_BACKEND, the running lab, K8SNET_CONTEXT, detection)."""
+    from .lab import _marker
+    requested = os.environ.get("K8SNET_BACKEND") or "auto"
+    context = os.environ.get("K8SNET_CONTEXT")
+    why = f"K8SNET_BACKEND={requested}" if requested != "auto" else ""
+    if requested == "auto":
+        try:
+            marker = _marker(cluster)
+            if marker.exists():
+                requested = marker.read_text().strip() or "auto"
+                why = f"the lab {cluster!r} was started on it and is reused"
+        except OSError:
+            pass
+    if context and requested == "auto":
+        requested, why = "kind", f"K8SNET_CONTEXT={context} names an existing cluster"
+    try:
+        name, reason = backends.choose(requested)
+    except K8snetError as e:
+        return None, e.message
+    return name, (why if why and reason == "chosen explicitly" else reason)
+
+
+# ----------------------------------------------------------------------------------------------
+# The report
+# ----------------------------------------------------------------------------------------------
+
+
+def _mark(ok: bool | None) -> str:
+    return {True: "✔", False: "✘", None: "–"}[ok]
+
+
+@dataclass
+class Report:
+    """What `k8snet doctor` found: renders as text in a terminal, as HTML in Jupyter, and as a dict for JSON."""
+
+    cluster: str
+    backend: str | None
+    backend_reason: str
+    tools: list[ToolStatus]
+    sandbox: Detection
+    kind: list[Check]
+    cluster_checks: list[Check]
+    chapters: list[ChapterVerdict]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def missing_tools(self) -> list[Tool]:
+        """The required tools that are missing."""
+        return [t.tool for t in self.tools if not t.present]
+
+    @property
+    def apt_line(self) -> str:
+        """The apt-get line that installs the missing tools ('' when none is missing)."""
+        return apt_line(self.missing_tools)
+
+    @property
+    def ok(self) -> bool:
+        """True when a backend can run and no required tool is missing."""
+        return self.backend is not None and not self.missing_tools
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return {
+            "ok": self.ok,
+            "cluster": self.cluster,
+            "backend": {"name": self.backend, "reason": self.backend_reason},
+            "tools": [t.to_dict() for t in self.tools],
+            "missing_tools": [t.binary for t in self.missing_tools],
+            "apt_line": self.apt_line,
+            "sandbox": {"available": self.sandbox.available, "reason": self.sandbox.reason},
+            "kind": [c.to_dict() for c in self.kind],
+            "kind_cluster": [c.to_dict() for c in self.cluster_checks],
+            "chapters": [c.to_dict() for c in self.chapters],
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        lines = [f"k8snet doctor — lab {self.cluster!r}", ""]
+        lines.append(f"Backend: {self.backend or 'none'} — {self.backend_reason}")
+        lines += ["", "System tools:"]
+        width = max((len(t.tool.binary) for t in self.tools), default=0)
+        for t in self.tools:
+            where = t.path or "missing"
+            lines.append(f"  {_mark(t.present)} {t.tool.binary:<{width}}  {t.tool.package:<12}  {where}")
+        if self.missing_tools:
+            lines.append(f"  install: {self.apt_line}")
+        lines += ["", f"Sandbox: {_mark(self.sandbox.available)} {self.sandbox.reason}", "", "kind:"]
+        lines += [f"  {_mark(c.ok)} {c.label}: {c.detail}" for c in self.kind]
+        lines += ["", f"kind cluster {self.cluster!r}:"]
+        lines += [f"  {_mark(c.ok)} {c.label}: {c.detail}" for c in self.cluster_checks]
+        lines += ["", f"Chapters (on {self.backend or 'no backend'}):"]
+        for ch in self.chapters:
+            lines.append(f"  {ch.number} {ch.title:<58} {ch.verdict}")
+            lines += [f"       note: {n}" for n in ch.notes]
+        if self.notes:
+            lines += [""] + [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+
+        def rows(checks: list[Check]) -> str:
+            return "".join(f"<tr><td>{_mark(c.ok)}</td><td>{e(c.label)}</td><td>{e(c.detail)}</td></tr>" for c in checks)
+
+        parts = [f"<h4>k8snet doctor — lab <code>{e(self.cluster)}</code></h4>",
+                 f"<p><b>Backend:</b> {e(self.backend or 'none')} — {e(self.backend_reason)}</p>",
+                 "<table><tr><th></th><th>tool</th><th>package</th><th>for</th><th>found at</th></tr>"]
+        parts += [f"<tr><td>{_mark(t.present)}</td><td><code>{e(t.tool.binary)}</code></td><td>{e(t.tool.package)}</td>"
+                  f"<td>{e(t.tool.purpose)}</td><td>{e(t.path or 'missing')}</td></tr>" for t in self.tools]
+        parts.append("</table>")
+        if self.missing_tools:
+            parts.append(f"<p>Install the missing tools with <code>{e(self.apt_line)}</code></p>")
+        parts.append(f"<p><b>Sandbox:</b> {_mark(self.sandbox.available)} {e(self.sandbox.reason)}</p>")
+        parts.append(f"<p><b>kind</b></p><table>{rows(self.kind)}</table>")
+        parts.append(f"<p><b>kind cluster <code>{e(self.cluster)}</code></b></p><table>{rows(self.cluster_checks)}</table>")
+        parts.append(f"<p><b>Chapters</b> (on {e(self.backend or 'no backend')})</p>"
+                     "<table><tr><th>#</th><th>chapter</th><th>runs</th><th>notes</th></tr>")
+        for ch in self.chapters:
+            colour = "#2e7d32" if ch.full else "#c62828" if ch.unavailable else "#ef6c00"
+            notes = "<br>".join(e(n) for n in ch.notes)
+            parts.append(f"<tr><td>{e(ch.number)}</td><td>{e(ch.title)}</td>"
+                         f"<td style='color:{colour}'>{e(ch.verdict)}</td><td>{notes}</td></tr>")
+        parts.append("</table>")
+        parts += [f"<p>Note: {e(n)}</p>" for n in self.notes]
+        return "".join(parts)
+
+
+def kind_checks(facts: KindFacts) -> list[Check]:
+    """Report lines for kind's binary, its version and each container engine."""
+    if facts.path:
+        checks = [Check("kind", "kind binary", True, f"{facts.path} ({facts.version or 'version unknown'})")]
+    else:
+        checks = [Check("kind", "kind binary", False, "not installed (no `kind` on PATH): "
+                        "https://kind.sigs.k8s.io/docs/user/quick-start/#installation")]
+    for engine, (installed, answers, why) in facts.engines.items():
+        checks.append(Check(engine, engine, answers if installed else None, "answers" if answers else why))
+    return checks
+
+
+def policy_check(version: str | None) -> Check:
+    """Whether the kind that made the cluster ships kindnet with NetworkPolicy enforcement (v0.24 and later)."""
+    parsed = parse_kind_version(version or "")
+    if parsed is None:
+        return Check("network_policy", "NetworkPolicy", None, "kind's version is unknown, so enforcement is unknown")
+    shown = "v" + ".".join(map(str, parsed))
+    if parsed >= MIN_POLICY_KIND:
+        return Check("network_policy", "NetworkPolicy", True, f"kind {shown} ≥ v0.24: kindnet enforces NetworkPolicy")
+    return Check("network_policy", "NetworkPolicy", False,
+                 f"kind {shown} is older than v0.24: its kindnet does not enforce NetworkPolicy "
+                 "(upgrade kind, then delete and recreate the cluster)")
+
+
+def cluster_checks(name: str, kf: KindFacts, cf: ClusterFacts | None) -> list[Check]:
+    """Report lines for the kind cluster `name`: whether it exists, NetworkPolicy, cloud-provider-kind, kube-proxy."""
+    if kf.path is None:
+        return [Check("cluster", "cluster", None, "not checked: kind is not installed")]
+    if kf.clusters is None:
+        return [Check("cluster", "cluster", None, f"not checked: {kf.clusters_error or 'kind clusters unknown'}")]
+    if name not in kf.clusters:
+        others = f" (kind has: {', '.join(kf.clusters)})" if kf.clusters else ""
+        return [Check("cluster", "cluster", None, f"no kind cluster named {name!r} yet; `k8snet up` creates it{others}")]
+    checks = [Check("cluster", "cluster", True, f"exists (context kind-{name})"), policy_check(kf.version)]
+    if cf is not None:
+        if cf.cloud_provider_kind:
+            checks.append(Check("cloud_provider_kind", CLOUD_PROVIDER_KIND, True,
+                                f"running ({cf.cloud_provider_kind}): LoadBalancer Services get an address"))
+        else:
+            checks.append(Check("cloud_provider_kind", CLOUD_PROVIDER_KIND, False,
+                                f"not running: LoadBalancer Services will stay <pending>; run it on the host "
+                                f"({CLOUD_PROVIDER_KIND_URL})"))
+        detail = f"{cf.proxy_mode} ({cf.proxy_detail})" if cf.proxy_mode else cf.proxy_detail
+        checks.append(Check("kube_proxy_mode", "kube-proxy mode", True if cf.proxy_mode else None, detail))
+    return checks
+
+
+def effective_capabilities(caps: Capabilities, kf: KindFacts | None, cf: ClusterFacts | None) -> Capabilities:
+    """A kind backend's capabilities narrowed by what its running cluster shows (old kind, no cloud-provider-kind)."""
+    if kf is None or cf is None:
+        return caps
+    notes = dict(caps.notes)
+    network_policy, load_balancer = caps.network_policy, caps.load_balancer
+    policy = policy_check(kf.version)
+    if policy.ok is False:
+        network_policy, notes["network_policy"] = False, policy.detail
+    if not cf.cloud_provider_kind:
+        load_balancer = False
+        notes["load_balancer"] = f"cloud-provider-kind is not running on the host ({CLOUD_PROVIDER_KIND_URL})"
+    return replace(caps, network_policy=network_policy, load_balancer=load_balancer, notes=notes)
+
+
+def diagnose(name: str | None = None) -> Report:
+    """Look at this machine (read-only, each check bounded by a timeout) and say what the course can do here."""
+    cluster = name or os.environ.get("K8SNET_CLUSTER") or DEFAULT_NAME
+    backend, reason = choose_backend(cluster)
+    tools = tool_statuses()
+    sandbox = sandbox_detection()
+    kf = kind_facts()
+    exists = kf.clusters is not None and cluster in kf.clusters
+    cf = cluster_facts(cluster, kf.engine) if exists else None
+    notes = []
+    context = os.environ.get("K8SNET_CONTEXT")
+    if context:
+        notes.append(f"K8SNET_CONTEXT={context}: the kind backend drives that kubeconfig context instead of "
+                     f"creating kind-{cluster}; the cluster checks above are about kind-{cluster}.")
+    caps = None
+    if backend is not None:
+        caps = backends.backend_class(backend).capabilities
+        if backend == "kind" and not context:
+            caps = effective_capabilities(caps, kf, cf)
+    chapters = chapter_table(caps, unavailable=reason if backend is None else "")
+    if backend == "kind" and cf is not None and cf.proxy_mode:
+        other = "kind-config-nftables.yaml" if cf.proxy_mode != "nftables" else "kind-config.yaml"
+        for ch in chapters:
+            if ch.number == "03":
+                ch.notes.append(f"this cluster runs kube-proxy in {cf.proxy_mode} mode; the other mode needs a "
+                                f"cluster made from {other}")
+    return Report(cluster=cluster, backend=backend, backend_reason=reason, tools=tools, sandbox=sandbox,
+                  kind=kind_checks(kf), cluster_checks=cluster_checks(cluster, kf, cf), chapters=chapters, notes=notes)
+
+
+__all__ = ["CHAPTERS", "Chapter", "ChapterVerdict", "Check", "ClusterFacts", "KindFacts", "Need", "Report",
+           "ToolStatus", "chapter_table", "choose_backend", "cluster_checks", "diagnose", "effective_capabilities",
+           "find_process", "kind_checks", "kind_facts", "parse_kind_version", "policy_check", "tool_statuses"]
