@@ -593,6 +593,7 @@ class KindBackend(Backend):
             try:
                 self._api_client = kconfig.new_client_from_config(config_file=path, context=self.context,
                                                                   persist_config=False)
+                _bound_requests(self._api_client)
             except ConfigException as e:
                 if self.managed:
                     raise LabNotRunning(f"There is no kubeconfig context {self.context!r} ({e}): the kind cluster "
@@ -1318,6 +1319,18 @@ for _api_version, _kind, _aliases in (
         ("networking.k8s.io/v1", "IngressClass", ("ingressclass", "ingressclasses"))):
     for _alias in _aliases:
         _KINDS[_alias] = (_api_version, _kind)
+
+
+def _bound_requests(api_client: Any, seconds: float = API_TIMEOUT) -> None:
+    """Give every REST request of a client a timeout (discovery requests carry none of their own)."""
+    rest = api_client.rest_client
+    unbounded = rest.request
+
+    def request(method, url, headers=None, body=None, post_params=None, _request_timeout=None):
+        return unbounded(method, url, headers=headers, body=body, post_params=post_params,
+                         _request_timeout=_request_timeout or seconds)
+
+    rest.request = request
 
 
 def _ref(res: Any) -> str:
