@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: The Kubernetes version whose schemas manifests are checked against (kind's node image v1.34.0).
-KUBERNETES_VERSION = "1.34"
+KUBERNETES_VERSION = "1.37"
 #: File name endings a folder is searched for (as `kubectl apply -f <folder>` does).
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_SOURCE = "<stdin>"

@@ -30,6 +30,20 @@ def runtime_dir() -> Path:
     return Path(f"/tmp/k8snet-{os.getuid()}")
 
 
+def absolute_file_args(args: list[str]) -> list[str]:
+    """Make `-f PATH` arguments absolute: the supervisor does not share the caller's working folder."""
+    out, expect = [], False
+    for arg in args:
+        if expect and arg != "-":
+            arg = os.path.abspath(arg)
+        elif arg.startswith(("-f=", "--filename=")):
+            flag, _, path = arg.partition("=")
+            arg = f"{flag}={os.path.abspath(path)}"
+        expect = arg in ("-f", "--filename")
+        out.append(arg)
+    return out
+
+
 class SandboxBackend(Backend):
     """A cluster's data plane in unprivileged namespaces, run by a per-lab supervisor process."""
 
@@ -228,7 +242,7 @@ class SandboxBackend(Backend):
         return items
 
     def kubectl(self, args: list[str]) -> CommandResult:
-        return CommandResult(**self.call("kubectl", args=list(args)))
+        return CommandResult(**self.call("kubectl", args=absolute_file_args(args)))
 
     def exec(self, pod: str | None, command: list[str], *, namespace: str = "default", container: str | None = None,
              node: str | None = None, timeout: float = 30) -> CommandResult:

@@ -12,7 +12,7 @@ from typing import Callable
 from ..config import ClusterConfig
 from ..errors import NotModelledError, UsageError
 from ..results import CommandResult
-from . import controllers
+from . import controllers, nsutil
 from .ipam import HostLocal, node_pod_cidrs
 from .kubelet import BASE_ENV, Kubelet, container_ports
 from .network import Fabric
@@ -21,7 +21,7 @@ from .store import KINDS, Store
 from .validation import KIND_HINT, check_pod_annotations, check_pod_spec
 from .workloads import WorkloadHost
 
-KUBE_VERSION = "v1.34.0"
+KUBE_VERSION = "v1.37.0"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 # Kinds the sandbox stores but whose behaviour is not built yet: refused so nothing is silently ignored.
 NOT_YET = {"NetworkPolicy": "NetworkPolicy enforcement", "Ingress": "Ingress controllers"}
@@ -178,6 +178,63 @@ class Cluster:
                 self._delete_tree(child)
         self.store.remove(kind, meta.get("namespace"), meta["name"])
 
+    # -- kubectl verbs that change objects ----------------------------------------
+    def _existing(self, kind: str, namespace: str | None, name: str) -> dict:
+        obj = self.store.get(kind, namespace, name)
+        if obj is None:
+            raise UsageError(f'Error from server (NotFound): {KINDS[kind][2]} "{name}" not found')
+        return obj
+
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> str:
+        """Set a Deployment's or ReplicaSet's replica count and let the controllers act."""
+        with self.lock:
+            if kind not in ("Deployment", "ReplicaSet"):
+                raise UsageError(f"error: cannot scale a {kind}")
+            if replicas < 0:
+                raise UsageError("error: --replicas must be zero or more")
+            obj = self._existing(kind, namespace, name)
+            obj["spec"]["replicas"] = replicas
+            self.store.put(obj)
+            self.reconcile()
+            return f"{resource_name(kind)}/{name} scaled"
+
+    def patch(self, kind: str, namespace: str | None, name: str, patch: dict) -> str:
+        """Apply a JSON merge patch (labels, selectors, replicas, ports …) and reconcile."""
+        with self.lock:
+            obj = self._existing(kind, namespace, name)
+            new = merge_patch(copy.deepcopy(obj), patch)
+            if kind == "Pod" and new.get("spec") != obj.get("spec"):
+                raise UsageError(f'The Pod "{name}" is invalid: spec: Forbidden: pod updates may not change fields'
+                                 " other than labels and annotations here (the sandbox models these)")
+            if new == obj:
+                return f"{resource_name(kind)}/{name} patched (no change)"
+            if kind == "Service":
+                self.prepare_service(new, obj)
+            if kind in ("Deployment", "ReplicaSet", "Pod"):
+                self._check(new)
+            new["metadata"]["generation"] = obj["metadata"].get("generation", 1) + int(new.get("spec") != obj.get("spec"))
+            self.store.put(new)
+            self.reconcile()
+            return f"{resource_name(kind)}/{name} patched"
+
+    def label(self, kind: str, namespace: str | None, name: str, labels: dict[str, str | None], overwrite: bool) -> str:
+        """Add, change (with overwrite) or remove (value None) labels."""
+        with self.lock:
+            obj = self._existing(kind, namespace, name)
+            current = obj["metadata"].setdefault("labels", {})
+            for key, value in labels.items():
+                if value is not None and key in current and current[key] != value and not overwrite:
+                    raise UsageError(f"error: '{key}' already has a value ({current[key]}), and --overwrite is false")
+            for key, value in labels.items():
+                if value is None:
+                    current.pop(key, None)
+                else:
+                    current[key] = value
+            self.store.put(obj)
+            self.reconcile()
+            return f"{resource_name(kind)}/{name} labeled" if any(v is not None for v in labels.values()) else \
+                f"{resource_name(kind)}/{name} unlabeled"
+
     # -- pods ------------------------------------------------------------------
     def create_pod(self, pod: dict) -> None:
         """Store a pod, schedule it and let the kubelet start it."""
@@ -302,7 +359,7 @@ class Cluster:
                     with open(hosts, "w") as f:
                         f.write(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{n.ip}\t{node}\n")
                 env = dict(BASE_ENV)
-                netns, binds, hostname = n.netns, [(hosts, "/etc/hosts")], node
+                setup = nsutil.child_setup(n.netns, [(hosts, "/etc/hosts")], new_session=True, hostname=node)
             else:
                 obj = self.store.get("Pod", namespace, pod or "")
                 if obj is None:
@@ -316,9 +373,8 @@ class Cluster:
                 rt = self.kubelet.pods.get(f"{namespace}/{pod}")
                 if rt is None:
                     raise UsageError(f"pod {pod} is not running")
-                netns, binds = rt.net.netns, self.kubelet.binds(obj, c)
-                env, hostname = self.kubelet.env(obj, c), obj["spec"].get("hostname") or pod
-        return self.kubelet.exec(command, netns=netns, binds=binds, env=env, hostname=hostname, timeout=timeout)
+                setup, env = self.kubelet.setup_for(obj, c), self.kubelet.env(obj, c)
+        return self.kubelet.exec(command, setup=setup, env=env, timeout=timeout)
 
     def logs(self, namespace: str, pod: str, container: str | None, tail: int | None = None) -> str:
         """A container's log."""
@@ -346,3 +402,15 @@ class Cluster:
     def now(self) -> float:
         """Wall-clock time, for ages."""
         return time.time()
+
+
+def merge_patch(target: dict, patch: dict) -> dict:
+    """RFC 7386 JSON merge patch: maps merge, null removes, everything else replaces."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge_patch(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+    return target

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..results import CommandResult
 from . import nsutil
@@ -77,6 +77,7 @@ class Kubelet:
         net = self.cluster.fabric.add_pod(key, node, ip, meta["uid"])
         pdir = os.path.join(self.cluster.root, "pods", meta["uid"])
         os.makedirs(os.path.join(pdir, "volumes"), exist_ok=True)
+        os.makedirs(os.path.join(pdir, "rootfs"), exist_ok=True)
         rt = PodRuntime(key=key, net=net, dir=pdir)
         self.pods[key] = rt
         self._write_files(pod, rt)
@@ -143,12 +144,19 @@ class Kubelet:
                     with open(os.path.join(vdir, k), "w") as f:
                         f.write(v)
 
-    def binds(self, pod: dict, container: dict | None) -> list[tuple[str, str]]:
+    def setup_for(self, pod: dict, container: dict) -> Callable[[], None]:
+        """The preexec_fn that puts a process inside a container: pod netns, hostname, files and volumes."""
+        rt = self.pods[f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"]
+        return nsutil.child_setup(rt.net.netns, self.binds(pod, container), new_session=True,
+                                  hostname=pod["spec"].get("hostname") or pod["metadata"]["name"],
+                                  scratch=os.path.join(rt.dir, "rootfs"))
+
+    def binds(self, pod: dict, container: dict | None) -> list[tuple]:
         """The files and volumes a container sees over the host's filesystem."""
         rt = self.pods[f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"]
         out = [(os.path.join(rt.dir, "resolv.conf"), "/etc/resolv.conf"), (os.path.join(rt.dir, "hosts"), "/etc/hosts")]
         for m in (container or {}).get("volumeMounts") or []:
-            out.append((os.path.join(rt.dir, "volumes", m["name"]), m["mountPath"]))
+            out.append((os.path.join(rt.dir, "volumes", m["name"]), m["mountPath"], bool(m.get("readOnly"))))
         return out
 
     def env(self, pod: dict, container: dict) -> dict[str, str]:
@@ -190,9 +198,8 @@ class Kubelet:
                                   " host's own binaries for tools images")
                 return
             log = os.path.join(rt.dir, f"{c['name']}.log")
-            self.cluster.workloads.start_process(rt.key, c["name"], argv, netns=rt.net.netns,
-                                                 binds=self.binds(pod, c), env=self.env(pod, c), log_path=log,
-                                                 hostname=pod["spec"].get("hostname") or name)
+            self.cluster.workloads.start_process(rt.key, c["name"], argv, setup=self.setup_for(pod, c),
+                                                 env=self.env(pod, c), log_path=log)
         else:
             self.cluster.workloads.start_servers(rt.key, c["name"], wl.kind, list(wl.ports), name, rt.net.ip,
                                                  rt.net.netns)
@@ -326,8 +333,7 @@ class Kubelet:
         if "exec" in spec:
             try:
                 proc = subprocess.run(spec["exec"]["command"], capture_output=True, timeout=timeout,
-                                      env=self.env(pod, c), preexec_fn=nsutil.child_setup(
-                                          rt.net.netns, self.binds(pod, c), new_session=True))
+                                      env=self.env(pod, c), preexec_fn=self.setup_for(pod, c))
                 return proc.returncode == 0
             except (OSError, subprocess.TimeoutExpired):
                 return False
@@ -341,7 +347,7 @@ class Kubelet:
             sock.connect((host, port))
             if "httpGet" in spec:
                 path = spec["httpGet"].get("path", "/")
-                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: kube-probe/1.34\r\n"
+                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: kube-probe/1.37\r\n"
                              "Connection: close\r\n\r\n".encode())
                 head = sock.recv(64).decode("latin-1")
                 code = int(head.split(" ")[1]) if head.startswith("HTTP/") else 0
@@ -353,16 +359,14 @@ class Kubelet:
             sock.close()
 
     # -- exec ----------------------------------------------------------------
-    def exec(self, argv: list[str], *, netns: str, binds: list[tuple[str, str]], env: dict[str, str],
-             hostname: str, timeout: float) -> CommandResult:
+    def exec(self, argv: list[str], *, setup: Callable[[], None], env: dict[str, str], timeout: float) -> CommandResult:
         """Run a host binary inside the given namespaces, bounded in time."""
         if not shutil.which(argv[0], path=env.get("PATH")) and not os.path.isabs(argv[0]):
             return CommandResult(argv, 127, "", f'error: "{argv[0]}" is not installed on this machine: the sandbox runs'
                                  f" the host's own tools inside pods and nodes (see `k8snet doctor`)\n")
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    env=env, preexec_fn=nsutil.child_setup(netns, binds, new_session=True,
-                                                                           hostname=hostname))
+                                    env=env, preexec_fn=setup)
         except OSError as e:
             return CommandResult(argv, 126, "", f"error: cannot run {argv[0]}: {e}\n")
         try:

@@ -9,9 +9,9 @@ from typing import Callable, Iterator
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
-CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
+MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
@@ -40,18 +40,6 @@ def mount(source: str, target: str, fstype: str | None = None, flags: int = 0, d
     """mount(2), raising OSError with the target named."""
     _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
                        data.encode() if data else None), f"mount {target}")
-
-
-def enter_lab(uid: int, gid: int) -> None:
-    """Make this (single-threaded) process root of a fresh user + mount + network namespace."""
-    unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)
-    with open("/proc/self/setgroups", "w") as f:
-        f.write("deny")
-    with open("/proc/self/uid_map", "w") as f:
-        f.write(f"0 {uid} 1")
-    with open("/proc/self/gid_map", "w") as f:
-        f.write(f"0 {gid} 1")
-    mount("none", "/", None, MS_REC | MS_PRIVATE)
 
 
 def create_netns(path: str) -> None:
@@ -90,9 +78,14 @@ def netns(path: str) -> Iterator[None]:
         os.close(home)
 
 
-def child_setup(net: str | None, binds: list[tuple[str, str]] = (), workdir: str | None = None,
-                new_session: bool = False, hostname: str | None = None) -> Callable[[], None]:
-    """A preexec_fn that puts a child in a netns and a private mount namespace with files bound over host paths."""
+def child_setup(net: str | None, binds: list[tuple] = (), workdir: str | None = None,
+                new_session: bool = False, hostname: str | None = None, scratch: str | None = None) -> Callable[[], None]:
+    """A preexec_fn that puts a child in a netns and a private mount namespace with files bound over host paths.
+
+    `binds` holds (source, target[, readonly]); when a target needs a new top-level folder and `scratch`
+    (an empty folder) is given, the child gets a root of its own there: the host's top-level folders bound
+    in, plus the new mount points, then chroot.
+    """
     def setup() -> None:
         if new_session:
             os.setsid()
@@ -107,11 +100,72 @@ def child_setup(net: str | None, binds: list[tuple[str, str]] = (), workdir: str
         if binds:
             unshare(CLONE_NEWNS)
             mount("none", "/", None, MS_REC | MS_PRIVATE)
-            for source, target in binds:
-                bind_anywhere(source, target)
+            root = ""
+            if scratch and any(_needs_top_level(b[1]) for b in binds):
+                _build_root(scratch)
+                root = scratch
+            for source, target, *ro in binds:
+                bind_anywhere(source, target, readonly=bool(ro and ro[0]), root=root)
+            if root:
+                os.chroot(root)
+                os.chdir("/")
         if workdir:
             os.chdir(workdir)
     return setup
+
+
+def _needs_top_level(target: str) -> bool:
+    """Whether mounting on `target` means creating a folder directly under /."""
+    top = "/" + target.strip("/").split("/", 1)[0]
+    return not os.path.lexists(top)
+
+
+def _build_root(scratch: str) -> None:
+    """A tmpfs root holding the host's top-level entries (folders bound recursively, links copied)."""
+    mount("tmpfs", scratch, "tmpfs", 0, "mode=0755")
+    for name in os.listdir("/"):
+        src, dst = "/" + name, os.path.join(scratch, name)
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+        elif os.path.isdir(src):
+            os.mkdir(dst)
+            mount(src, dst, None, MS_BIND | MS_REC)
+        else:
+            open(dst, "w").close()
+            mount(src, dst, None, MS_BIND)
+
+
+# Folders a volume may never shadow with a tmpfs, or the container's tools would vanish.
+_PROTECTED = {"/bin", "/sbin", "/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/root", "/home", "/tmp"}
+
+
+def bind_anywhere(source: str, target: str, readonly: bool = False, root: str = "") -> None:
+    """Bind `source` over root+`target` in a private mount namespace, making the mount point if needed.
+
+    A missing mount point is made on a tmpfs laid over its nearest existing folder (never over a system
+    folder), or directly in `root` when the child has a scratch root of its own.
+    """
+    path = root + target
+    if not os.path.lexists(path):
+        parent = os.path.dirname(target.rstrip("/")) or "/"
+        while not os.path.isdir(root + parent):
+            parent = os.path.dirname(parent) or "/"
+        if parent == "/":
+            if not root:
+                raise OSError(f"cannot create mount point {target} without a scratch root")
+        elif parent in _PROTECTED:
+            raise OSError(f"cannot create mount point {target}: {parent} cannot be shadowed")
+        else:
+            mount("tmpfs", root + parent, "tmpfs", 0, "mode=0755")  # private to this container's mount namespace
+        if os.path.isdir(source):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "w").close()
+    mount(source, path, None, MS_BIND)
+    if readonly:
+        mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
 
 
 MNT_DETACH = 2
@@ -125,25 +179,3 @@ def umount(target: str) -> None:
         if err not in (22, 2):  # EINVAL: not a mount point; ENOENT: gone
             raise OSError(err, f"umount {target}: {os.strerror(err)}")
 
-
-# Directories a volume may never shadow with a tmpfs, or the container's tools would vanish.
-_PROTECTED = {"/", "/bin", "/sbin", "/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/root", "/home"}
-
-
-def bind_anywhere(source: str, target: str) -> None:
-    """Bind `source` over `target` in a private mount namespace, making the mount point on a scratch tmpfs if needed."""
-    if not os.path.lexists(target):
-        parent = os.path.dirname(target.rstrip("/")) or "/"
-        missing = [target]
-        while not os.path.isdir(parent):
-            missing.append(parent)
-            parent = os.path.dirname(parent) or "/"
-        if parent in _PROTECTED:
-            raise OSError(f"cannot create mount point {target} under {parent}")
-        mount("tmpfs", parent, "tmpfs", 0, "mode=0755")  # private to this container's mount namespace
-        for path in reversed(missing):
-            if os.path.isdir(source) or path != target:
-                os.makedirs(path, exist_ok=True)
-            else:
-                open(path, "w").close()
-    mount(source, target, None, MS_BIND)

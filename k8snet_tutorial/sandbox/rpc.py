@@ -97,6 +97,11 @@ class Handlers:
             port = declared[0] if declared else 80
         return pod["status"]["podIP"], int(port)
 
+    def op_kubectl(self, args: list[str]) -> dict:
+        from .kubectl import run_kubectl
+        r = run_kubectl(list(args), KubectlView(self.cluster))
+        return {"command": ["kubectl", *args], "returncode": r.returncode, "stdout": r.stdout, "stderr": r.stderr}
+
     def op_shutdown(self) -> str:
         self.on_shutdown()
         return "stopping"
@@ -105,3 +110,80 @@ class Handlers:
 def _split(ref: str, namespace: str) -> tuple[str, str]:
     """`ns/name` or `name` (in `namespace`)."""
     return tuple(ref.split("/", 1)) if "/" in ref else (namespace, ref)  # type: ignore[return-value]
+
+
+class KubectlView:
+    """The control plane as the kubectl view sees it (see sandbox.kubectl.ClusterAPI)."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+        """Objects of a kind, filtered by a label selector string."""
+        items = self.cluster.list(kind, namespace)
+        if selector:
+            from .kubectl import parse_selector, selector_matches
+            reqs = parse_selector(selector)
+            items = [o for o in items if selector_matches(reqs, o["metadata"].get("labels") or {})]
+        return items
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
+        """One object."""
+        return self.cluster.get(kind, namespace, name)
+
+    def apply(self, objects: list[dict]) -> list[str]:
+        """Apply objects."""
+        return self.cluster.apply(objects)
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> str:
+        """Delete one object."""
+        return self.cluster.delete(kind, namespace, name)
+
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> str:
+        """Scale a workload."""
+        return self.cluster.scale(kind, namespace, name, replicas)
+
+    def patch(self, kind: str, namespace: str | None, name: str, patch: dict) -> str:
+        """Merge-patch an object."""
+        return self.cluster.patch(kind, namespace, name, patch)
+
+    def label(self, kind: str, namespace: str | None, name: str, labels: dict, overwrite: bool) -> str:
+        """Change labels."""
+        return self.cluster.label(kind, namespace, name, labels, overwrite)
+
+    def logs(self, namespace: str, pod: str, container: str | None, tail: int | None = None) -> str:
+        """A container's log."""
+        return self.cluster.logs(namespace, pod, container, tail)
+
+    def expose(self, kind: str, namespace: str, name: str, *, port: int, target_port=None, type: str = "ClusterIP",
+               service_name: str | None = None, protocol: str = "TCP") -> str:
+        """Create a Service selecting what a Deployment, ReplicaSet, Pod or Service selects."""
+        obj = self.cluster.get(kind, namespace, name)
+        if obj is None:
+            raise UsageError(f'Error from server (NotFound): {kind.lower()}s "{name}" not found')
+        if kind == "Pod":
+            selector = dict(obj["metadata"].get("labels") or {})
+        elif kind == "Service":
+            selector = dict(obj["spec"].get("selector") or {})
+        else:
+            selector = dict((obj["spec"].get("selector") or {}).get("matchLabels") or {})
+        if not selector:
+            raise UsageError(f"error: couldn't retrieve selectors via --selector flag or introspection: {kind.lower()}"
+                             f" {name} has no labels to select")
+        svc = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": service_name or name, "namespace": namespace,
+                            "labels": dict(obj["metadata"].get("labels") or {})},
+               "spec": {"type": type, "selector": selector,
+                        "ports": [{"port": int(port), "protocol": protocol,
+                                   "targetPort": target_port if target_port is not None else int(port)}]}}
+        self.cluster.apply([svc])
+        return f"service/{service_name or name} exposed"
+
+    def now(self) -> float:
+        """Wall-clock time."""
+        return self.cluster.now()
+
+    def load_manifests(self, paths: list[str]) -> list[dict]:
+        """Read manifest files (absolute paths: the CLI resolves them before sending)."""
+        from ..manifests import load_paths
+        return load_paths(paths)

@@ -150,15 +150,14 @@ class WorkloadHost:
         self.call(start())
         return run
 
-    def start_process(self, key: str, container: str, argv: list[str], *, netns: str, binds: list[tuple[str, str]],
-                      env: dict[str, str], log_path: str, hostname: str | None = None) -> Running:
+    def start_process(self, key: str, container: str, argv: list[str], *, setup: Callable[[], None],
+                      env: dict[str, str], log_path: str) -> Running:
         """Run a tools container's own command with the host's binaries, inside the pod's namespaces."""
         run = self.running.setdefault((key, container), Running())
         run.log.path = log_path
         with open(log_path, "ab") as out:
             run.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                           env=env, preexec_fn=nsutil.child_setup(netns, binds, new_session=True,
-                                                                         hostname=hostname))
+                                           env=env, preexec_fn=setup)
         return run
 
     def stop(self, key: str, container: str | None = None) -> None:

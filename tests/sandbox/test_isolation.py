@@ -1,0 +1,84 @@
+"""The lab leaves the host as it found it, runs side by side with others, and runs as an ordinary user."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from k8snet_tutorial import Lab
+
+from labtools import REPO, host_network_state, lab_processes, unique_name
+
+
+def test_host_network_is_untouched_and_nothing_survives_down():
+    before = host_network_state()
+    lab = Lab.up(unique_name("iso"), backend="sandbox", config=str(REPO / "kind-config.yaml"))
+    state = lab.backend.state
+    lab.apply(str(REPO / "tests/sandbox/data/pods.yaml"))
+    assert lab.probe("client", "server-b").ok
+    during = host_network_state()
+    pids = lab_processes(state)
+    assert pids, "the lab's supervisor should be visible while it runs"
+    lab.down()
+    assert during == before, "the host's network namespace changed while the lab ran"
+    assert host_network_state() == before
+    assert not lab_processes(state), "a lab process survived `down`"
+    assert not state.exists()
+
+
+def test_two_labs_side_by_side_do_not_see_each_other():
+    a = Lab.up(unique_name("a"), backend="sandbox", config=str(REPO / "kind-config.yaml"))
+    b = Lab.up(unique_name("b"), backend="sandbox", config=str(REPO / "kind-config.yaml"))
+    try:
+        a.apply(str(REPO / "tests/sandbox/data/pods.yaml"))
+        assert b.pods() == []
+        b.apply(str(REPO / "tests/sandbox/data/pods.yaml"))
+        # Same addresses in both labs, yet each probe is answered inside its own lab.
+        assert a.pod_ip("server-b") == b.pod_ip("server-b")
+        b.kubectl("delete pod server-b")
+        assert a.probe("client", "server-b").ok
+        assert b.probe("client", "10.244.2.2:80").outcome in ("timeout", "unreachable", "refused")
+    finally:
+        a.down()
+        b.down()
+
+
+def test_second_up_is_a_no_op_that_says_so():
+    name = unique_name("twice")
+    lab = Lab.up(name, backend="sandbox", config=str(REPO / "kind-config.yaml"))
+    try:
+        again = Lab.up(name, backend="sandbox", config=str(REPO / "kind-config.yaml"))
+        assert "already running" in again.message
+    finally:
+        lab.down()
+    assert "not running" in lab.down()
+
+
+def test_down_after_a_crash_cleans_up_and_says_so():
+    lab = Lab.up(unique_name("crash"), backend="sandbox", config=str(REPO / "kind-config.yaml"))
+    pid = int(lab.backend.pidfile.read_text().split()[0])
+    os.kill(pid, 9)  # the unshare process we started; --kill-child and the pid namespace take the rest
+    os.waitpid(pid, 0)
+    msg = lab.down()
+    assert "crashed" in msg or "stopped" in msg
+    assert not lab.backend.state.exists()
+
+
+@pytest.mark.skipif(os.getuid() != 0 or not shutil.which("setpriv"), reason="needs root to switch to an unprivileged user")
+def test_runs_as_an_ordinary_user(tmp_path):
+    script = ("from k8snet_tutorial import Lab\n"
+              f"lab = Lab.up('nobody-lab', backend='sandbox', config={str(REPO / 'kind-config.yaml')!r})\n"
+              f"lab.apply({str(REPO / 'tests/sandbox/data/pods.yaml')!r})\n"
+              "r = lab.probe('client', 'server-b')\n"
+              "print(r.outcome, r.seen_source)\n"
+              "print(lab.down())\n")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
+    tmp_path.chmod(0o777)
+    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "connected 10.244.1.3" in proc.stdout
