@@ -274,7 +274,7 @@ def curl_command(urls: list[str], timeout: float) -> list[str]:
     t = f"{max(timeout, 0.1):g}"
     cmd = ["curl", "-sS", "-k", "--noproxy", "*", "--connect-timeout", t, "-m", t,
            "-w", "\n" + MARKER + " %{http_code} %{time_connect} %{remote_ip} %{local_ip}\n"]
-    return cmd + urls
+    return cmd + (["--fail-early"] if len(urls) > 1 else []) + urls
 
 
 @dataclass
@@ -524,7 +524,6 @@ class KindBackend(Backend):
         self._dynamic: Any = None
         self._resources: dict[tuple[str, str], Any] = {}
         self._runtime: str | None = None
-        self._debug: dict[tuple[str, str, str], str] = {}
 
     # -- detection and tools ---------------------------------------------------------------------
 
@@ -764,33 +763,27 @@ class KindBackend(Backend):
         self._resources.clear()
 
     def _wait_ready(self, progress: Progress, expected: int | None, timeout: float = READY_TIMEOUT) -> list[dict]:
-        """Wait until the nodes are Ready and CoreDNS is available; fail on image pulls that cannot succeed."""
+        """Wait until the nodes are Ready and cluster DNS is available; fail on image pulls that cannot succeed."""
         start = time.monotonic()
         last_note, pull_since = start, None
         summary = "the API server has not answered yet"
         while True:
+            problems: list[tuple[str, str, str]] = []
             try:
-                nodes = self._node_info()
-                ready = [n for n in nodes if n["ready"]]
-                dns = self._get("apps/v1", "Deployment", "coredns", "kube-system") or {}
-                dns_ok = any(c.get("type") == "Available" and c.get("status") == "True"
-                             for c in (dns.get("status") or {}).get("conditions") or [])
-                want = expected or len(nodes)
-                summary = (f"{len(ready)}/{want} nodes Ready, CoreDNS "
-                           f"{(dns.get('status') or {}).get('availableReplicas') or 0}/"
-                           f"{(dns.get('spec') or {}).get('replicas', 0)} available")
-                if nodes and len(ready) >= want and dns_ok:
+                nodes, summary, done = self._readiness(expected)
+                if done:
                     return nodes
                 problems = pull_problems(self._list("v1", "Pod", "kube-system"))
-                if problems:
-                    pull_since = pull_since or time.monotonic()
-                    if time.monotonic() - pull_since >= PULL_GRACE:
-                        raise EnvironmentProblem(explain_pull_problems(problems, self.config.name))
-                else:
-                    pull_since = None
-            except LabNotRunning:
+            except (LabNotRunning, EnvironmentProblem) as e:  # the API server may still be starting
+                summary = f"the API server does not answer yet ({e.message[:120]})"
                 if not self.managed and time.monotonic() - start > 10:
                     raise
+            if problems:
+                pull_since = pull_since or time.monotonic()
+                if time.monotonic() - pull_since >= PULL_GRACE:
+                    raise EnvironmentProblem(explain_pull_problems(problems, self.config.name))
+            else:
+                pull_since = None
             now = time.monotonic()
             if now - start > timeout:
                 hint = None
@@ -802,6 +795,24 @@ class KindBackend(Backend):
                 progress(f"waiting for the cluster ({now - start:.0f} s): {summary}")
                 last_note = now
             time.sleep(2)
+
+    def _readiness(self, expected: int | None) -> tuple[list[dict], str, bool]:
+        """Nodes, a one-line account, and whether all nodes are Ready and the DNS Deployment is available."""
+        nodes = self._node_info()
+        ready = [n for n in nodes if n["ready"]]
+        want = expected or len(nodes)
+        dns_name, dns = "coredns", self._get("apps/v1", "Deployment", "coredns", "kube-system")
+        if dns is None:
+            dns_name, dns = "kube-dns", self._get("apps/v1", "Deployment", "kube-dns", "kube-system")
+        if dns is None:
+            dns_ok, dns_text = not self.managed, "no CoreDNS Deployment yet"
+        else:
+            dns_ok = any(c.get("type") == "Available" and c.get("status") == "True"
+                         for c in (dns.get("status") or {}).get("conditions") or [])
+            dns_text = (f"{dns_name} {(dns.get('status') or {}).get('availableReplicas') or 0}/"
+                        f"{(dns.get('spec') or {}).get('replicas', 0)} available")
+        summary = f"{len(ready)}/{want} nodes Ready, {dns_text}"
+        return nodes, summary, bool(nodes) and len(ready) >= want and dns_ok
 
     def down(self) -> str:
         """Delete the kind cluster; a cluster reached through a given context is never deleted."""
@@ -818,7 +829,6 @@ class KindBackend(Backend):
             raise explain_kind_failure(r.stdout + "\n" + r.stderr, self.config, "delete the cluster")
         self._api_client = self._dynamic = None
         self._resources.clear()
-        self._debug.clear()
         return f"kind cluster {name!r} deleted ({len(nodes)} node containers removed)"
 
     # -- status ----------------------------------------------------------------------------------
@@ -1096,10 +1106,8 @@ class KindBackend(Backend):
         phase = (obj.get("status") or {}).get("phase")
         if phase != "Running":
             raise UsageError(f"Pod {namespace}/{pod} is {phase}, not Running: it cannot send probes yet.")
-        key = (namespace, pod, (obj.get("metadata") or {}).get("uid", ""))
         name, state = debug_container_plan(obj)
         if state == "running":
-            self._debug[key] = name
             return name
         if state == "new":
             from kubernetes.client.exceptions import ApiException
@@ -1119,8 +1127,7 @@ class KindBackend(Backend):
                             f"({api_message(e)}). Probes need ephemeral containers (Kubernetes 1.25+) and the "
                             "right to patch pods/ephemeralcontainers.") from None
                     raise
-        self._debug[key] = self._wait_debug(pod, namespace, name, timeout)
-        return self._debug[key]
+        return self._wait_debug(pod, namespace, name, timeout)
 
     def _wait_debug(self, pod: str, namespace: str, name: str, timeout: float) -> str:
         """Wait until the tools container runs; explain an image it cannot pull."""
@@ -1169,13 +1176,16 @@ class KindBackend(Backend):
         return result
 
     def _run_tool(self, pod: str, namespace: str, container: str, command: list[str], timeout: float) -> CommandResult:
-        """Exec a tool in the tools container; re-add the container once if it vanished."""
-        r = self.exec(pod, command, namespace=namespace, container=container, timeout=timeout + 10)
-        if r.returncode in (126, 255) and re.search(r"container not found|not running|unable to upgrade", r.stderr, re.I):
-            self._debug = {k: v for k, v in self._debug.items() if k[:2] != (namespace, pod)}
-            container = self.debug_container(pod, namespace)
+        """Exec a tool in the tools container; if that container has stopped, add a fresh one and try once more."""
+        try:
             r = self.exec(pod, command, namespace=namespace, container=container, timeout=timeout + 10)
-        return r
+            if not (r.returncode in (126, 255) and re.search(r"container not found|not running", r.stderr, re.I)):
+                return r
+        except EnvironmentProblem:
+            if debug_container_plan(self._get("v1", "Pod", pod, namespace) or {})[1] == "running":
+                raise
+        container = self.debug_container(pod, namespace)
+        return self.exec(pod, command, namespace=namespace, container=container, timeout=timeout + 10)
 
     def _probe_http(self, source: str, namespace: str, tools: str, tgt: _Target, timeout: float,
                     result: ProbeResult) -> ProbeResult:
@@ -1253,9 +1263,12 @@ class KindBackend(Backend):
                                      f"{(pod.get('status') or {}).get('phase', 'Pending')}).")
                 tgt.host = tgt.address = ip
                 tgt.backends = [pod]
-                if not tgt.port:
-                    tgt.port = next((p.get("containerPort") for c in (pod.get("spec") or {}).get("containers") or []
-                                     for p in c.get("ports") or []), 0) or 0
+                declared = [p for c in (pod.get("spec") or {}).get("containers") or [] for p in c.get("ports") or []]
+                if not tgt.port and declared:
+                    tgt.port = declared[0].get("containerPort") or 0
+                match = next((p for p in declared if p.get("containerPort") == tgt.port), None)
+                if match:
+                    tgt.service_port = {"name": match.get("name", ""), "port": tgt.port}
                 return
             svc_name, svc_ns = tgt.host, namespace
         elif len(parts) == 2 or (len(parts) >= 3 and parts[2] == "svc"):

@@ -422,3 +422,113 @@ def test_environment_is_left_alone(config, monkeypatch):
     backend._runtime = "podman"
     assert backend._kind_env()["KIND_EXPERIMENTAL_PROVIDER"] == "podman"
     assert "KIND_EXPERIMENTAL_PROVIDER" not in os.environ
+
+
+# -- probes against a scripted cluster (API reads and exec replaced) -----------------------------------
+
+class ScriptedKind(KindBackend):
+    """A KindBackend whose API reads come from a dict and whose exec answers from a script."""
+
+    def __init__(self, config, objects, answers):
+        super().__init__(config, context="scripted")
+        self.objects, self.answers, self.commands = objects, answers, []
+
+    def _get(self, api_version, kind, name, namespace=None):
+        return next((o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name
+                     and o["metadata"].get("namespace", namespace) == namespace), None)
+
+    def _list(self, api_version, kind, namespace=None, selector=None, field_selector=None):
+        out = [o for o in self.objects if o["kind"] == kind and namespace in (None, o["metadata"].get("namespace"))]
+        if selector:
+            wanted = dict(part.split("=") for part in selector.split(","))
+            out = [o for o in out if all(o["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())]
+        if field_selector:
+            ip = field_selector.split("=", 1)[1]
+            out = [o for o in out if o.get("status", {}).get("podIP") == ip]
+        return out
+
+    def debug_container(self, pod, namespace="default", timeout=0):
+        return "k8snet-probe"
+
+    def exec(self, pod, command, *, namespace="default", container=None, node=None, timeout=30):
+        from k8snet_tutorial.results import CommandResult
+        self.commands.append((pod, container, list(command)))
+        code, out, err = self.answers.pop(0)
+        return CommandResult(list(command), code, out, err)
+
+
+def _k_pod(name, ip, ns="default", labels=None, image="nginx:1.27-alpine", args=None, ports=(80,)):
+    return {"kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
+            "spec": {"containers": [{"name": "c", "image": image, "args": args or [],
+                                     "ports": [{"name": "http" if p in (80, 8080) else "tcp", "containerPort": p} for p in ports]}]},
+            "status": {"phase": "Running", "podIP": ip}}
+
+
+def _k_svc(name, ip, ns="default", selector=None, ports=None):
+    return {"kind": "Service", "metadata": {"name": name, "namespace": ns},
+            "spec": {"clusterIP": ip, "clusterIPs": [ip], "selector": selector or {}, "ports": ports or []}}
+
+
+CLUSTER = [
+    _k_pod("client", "10.244.1.4", labels={"app": "client"}),
+    _k_pod("echo", "10.244.2.9", labels={"app": "echo"}, image="registry.k8s.io/e2e-test-images/agnhost:2.53",
+           args=["netexec", "--http-port=8080"], ports=(8080,)),
+    _k_pod("web-5d9c-abcde", "10.244.2.5", ns="zt", labels={"app": "web"}),
+    _k_pod("db", "10.244.1.7", labels={"app": "db"}, ports=(5432,)),
+    _k_svc("web", "10.96.33.1", ns="zt", selector={"app": "web"}, ports=[{"name": "http", "port": 80, "targetPort": "http"}]),
+    _k_svc("my-nodeport-service", "10.96.40.2", ns="zt", selector={"app": "web"},
+           ports=[{"name": "http", "port": 80, "targetPort": 80, "nodePort": 30080}]),
+]
+
+
+def test_probe_pod_by_name_with_agnhost(config):
+    b = ScriptedKind(config, CLUSTER, [(0, "echo\n@@k8snet 200 0.000300 10.244.2.9 10.244.1.4\n"
+                                          "10.244.1.4:41234\n@@k8snet 200 0.000000 10.244.2.9 10.244.1.4\n", "")])
+    r = b.probe("client", "echo", port=8080)
+    (_pod, container, cmd), = b.commands
+    assert container == "k8snet-probe" and cmd[0] == "curl"
+    assert cmd[-2:] == ["http://10.244.2.9:8080/hostname", "http://10.244.2.9:8080/clientip"]
+    assert (r.outcome, r.address, r.port, r.responder, r.seen_source) == ("connected", "10.244.2.9", 8080, "echo", "10.244.1.4")
+    assert r.latency_ms == pytest.approx(0.3)
+    assert "HTTP 200" in r.detail
+
+
+def test_probe_service_keeps_the_dns_name(config):
+    b = ScriptedKind(config, CLUSTER, [(0, "pod=web-5d9c-abcde client=10.244.1.4:5000\n"
+                                          "@@k8snet 200 0.000500 10.96.33.1 10.244.1.4\n", "")])
+    r = b.probe("client", "web.zt")
+    assert b.commands[0][2][-1] == "http://web.zt:80/"
+    assert (r.outcome, r.address, r.responder, r.seen_source) == ("connected", "10.96.33.1", "web-5d9c-abcde", "10.244.1.4")
+
+
+def test_probe_timeout_keeps_the_resolved_address(config):
+    b = ScriptedKind(config, CLUSTER, [(28, "\n@@k8snet 000 0.000000  \n",
+                                        "curl: (28) Connection timed out after 2002 milliseconds")])
+    r = b.probe("client", "10.244.2.5:80", namespace="zt")
+    assert (r.outcome, r.address, r.responder, r.latency_ms) == ("timeout", "10.244.2.5", None, None)
+
+
+def test_probe_nodeport_on_a_node_ip_speaks_http(config):
+    b = ScriptedKind(config, CLUSTER, [(0, "<html>web-5d9c-abcde</html>\n@@k8snet 200 0.0004 172.18.0.3 10.244.1.4\n", "")])
+    r = b.probe("client", "172.18.0.3:30080")
+    assert b.commands[0][2][-1] == "http://172.18.0.3:30080/"
+    assert r.ok and r.responder == "web-5d9c-abcde"
+
+
+def test_probe_non_http_port_uses_nc(config):
+    b = ScriptedKind(config, CLUSTER, [(1, "", "nc: connect to 10.244.1.7 port 5432 (tcp) failed: Connection refused")])
+    r = b.probe("client", "db", port=5432)
+    assert b.commands[0][2][:2] == ["nc", "-vz"] and b.commands[0][2][-2:] == ["10.244.1.7", "5432"]
+    assert r.outcome == "refused"
+
+
+def test_probe_dns_over_udp_uses_dig(config):
+    b = ScriptedKind(config, CLUSTER, [(0, ";; ->>HEADER<<- opcode: QUERY, status: NOERROR\n;; Query time: 3 msec\n", "")])
+    r = b.probe("client", "10.96.0.10", protocol="udp", port=53)
+    assert b.commands[0][2][:2] == ["dig", "@10.96.0.10"]
+    assert r.ok and r.latency_ms == 3.0
+
+
+def test_probe_rejects_other_protocols(config):
+    with pytest.raises(UsageError):
+        ScriptedKind(config, CLUSTER, []).probe("client", "web", protocol="sctp")
