@@ -154,12 +154,13 @@ def chapter_table(capabilities: Capabilities | None, unavailable: str = "",
             why = _dedup(_note_for(capabilities, n) for n in required)
             missing = ["no " + p for p in _phrase(required)]
             if why:
-                missing[-1] += f" ({'; '.join(why)})"
+                missing[-1] += f" — {'; '.join(why)}"
         notes = []
         for n in (n for n in absent if n.optional):
             note = _note_for(capabilities, n)
             notes.append(f"{_phrase([n])[0]} is explained but not run" + (f" ({note})" if note else ""))
-        notes += [_note_for(capabilities, n) or "" for n in ch.needs if n not in absent]
+        notes += [f"{_phrase([n])[0]}: {_note_for(capabilities, n)}" for n in ch.needs
+                  if n not in absent and _note_for(capabilities, n)]
         rows.append(ChapterVerdict(ch.number, ch.slug, ch.title, not required, missing, _dedup(notes)))
     return rows
 
@@ -520,10 +521,12 @@ def effective_capabilities(caps: Capabilities, kf: KindFacts | None, cf: Cluster
     network_policy, load_balancer = caps.network_policy, caps.load_balancer
     policy = policy_check(kf.version)
     if policy.ok is False:
-        network_policy, notes["network_policy"] = False, policy.detail
+        network_policy = False
+        shown = "v" + ".".join(map(str, parse_kind_version(kf.version or "") or ()))
+        notes["network_policy"] = f"kind {shown} is older than v0.24; upgrade kind and recreate the cluster"
     if not cf.cloud_provider_kind:
         load_balancer = False
-        notes["load_balancer"] = f"cloud-provider-kind is not running on the host ({CLOUD_PROVIDER_KIND_URL})"
+        notes["load_balancer"] = "cloud-provider-kind is not running on the host"
     return replace(caps, network_policy=network_policy, load_balancer=load_balancer, notes=notes)
 
 
@@ -547,12 +550,13 @@ def diagnose(name: str | None = None) -> Report:
         if backend == "kind" and not context:
             caps = effective_capabilities(caps, kf, cf)
     chapters = chapter_table(caps, unavailable=reason if backend is None else "")
-    if backend == "kind" and cf is not None and cf.proxy_mode:
-        other = "kind-config-nftables.yaml" if cf.proxy_mode != "nftables" else "kind-config.yaml"
+    if backend == "kind" and not context and cf is not None and cf.proxy_mode:
+        configs = {"iptables": "kind-config.yaml", "nftables": "kind-config-nftables.yaml"}
+        others = [f"{mode} mode needs a cluster made from {file}" for mode, file in configs.items()
+                  if mode != cf.proxy_mode]
         for ch in chapters:
             if ch.number == "03":
-                ch.notes.append(f"this cluster runs kube-proxy in {cf.proxy_mode} mode; the other mode needs a "
-                                f"cluster made from {other}")
+                ch.notes.append(f"this cluster runs kube-proxy in {cf.proxy_mode} mode; " + "; ".join(others))
     return Report(cluster=cluster, backend=backend, backend_reason=reason, tools=tools, sandbox=sandbox,
                   kind=kind_checks(kf), cluster_checks=cluster_checks(cluster, kf, cf), chapters=chapters, notes=notes)
 

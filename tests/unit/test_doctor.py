@@ -53,7 +53,7 @@ def test_missing_capabilities_make_chapters_partial_with_reasons() -> None:
     assert rows["02"].verdict.startswith("partial: ") and "LoadBalancer Services" in rows["02"].verdict
     assert "NodePort" not in rows["02"].verdict
     assert "no Ingress" in rows["06"].verdict
-    assert rows["07"].verdict == "partial: no NetworkPolicy enforcement (policy agent not built yet)"
+    assert rows["07"].verdict == "partial: no NetworkPolicy enforcement — policy agent not built yet"
     assert not rows["08"].full
     # IPVS is optional for chapter 03: still full, with a note carrying the backend's reason
     assert rows["03"].full
