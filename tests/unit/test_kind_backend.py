@@ -532,3 +532,44 @@ def test_probe_dns_over_udp_uses_dig(config):
 def test_probe_rejects_other_protocols(config):
     with pytest.raises(UsageError):
         ScriptedKind(config, CLUSTER, []).probe("client", "web", protocol="sctp")
+
+
+def _fake_ws(channels, still_open=False):
+    """A WSClient from the official client, pre-filled as if an exec session had run."""
+    from kubernetes.stream.ws_client import WSClient
+
+    class Sock:
+        connected = True
+
+        def close(self, **kwargs):
+            pass
+
+    ws = WSClient.__new__(WSClient)
+    ws._connected, ws._channels, ws._closed_channels = still_open, dict(channels), set()
+    ws.binary, ws.newline, ws.sock, ws._returncode, ws.subprotocol = False, "\n", Sock(), None, None
+    ws.update = lambda timeout=0: None  # nothing more arrives
+    return ws
+
+
+@pytest.mark.parametrize("channels, code, out, err_part", [
+    ({1: "inet 10.244.1.4/24\n", 3: '{"metadata":{},"status":"Success"}'}, 0, "inet 10.244.1.4/24\n", ""),
+    ({2: "boom\n", 3: '{"status":"Failure","reason":"NonZeroExitCode","details":{"causes":'
+                      '[{"reason":"ExitCode","message":"7"}]}}'}, 7, "", "boom"),
+    ({3: '{"status":"Failure","message":"exec: \\"ip\\": executable file not found in $PATH"}'}, 127, "", "not found"),
+])
+def test_exec_reads_the_channels(config, monkeypatch, channels, code, out, err_part):
+    import kubernetes.stream
+    b = KindBackend(config, context="scripted")
+    monkeypatch.setattr(b, "_core", lambda: type("Core", (), {"connect_get_namespaced_pod_exec": None})())
+    monkeypatch.setattr(kubernetes.stream, "stream", lambda *a, **k: _fake_ws(channels))
+    r = b.exec("pod-a", ["ip", "addr"])
+    assert (r.returncode, r.stdout) == (code, out) and err_part in r.stderr
+
+
+def test_exec_times_out(config, monkeypatch):
+    import kubernetes.stream
+    b = KindBackend(config, context="scripted")
+    monkeypatch.setattr(b, "_core", lambda: type("Core", (), {"connect_get_namespaced_pod_exec": None})())
+    monkeypatch.setattr(kubernetes.stream, "stream", lambda *a, **k: _fake_ws({1: "partial"}, still_open=True))
+    r = b.exec("pod-a", ["sleep", "100"], timeout=0.2)
+    assert r.returncode == 124 and r.stdout == "partial" and "timed out" in r.stderr
