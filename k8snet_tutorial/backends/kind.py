@@ -676,7 +676,7 @@ class KindBackend(Backend):
         """Create the kind cluster (or reuse a matching one), then wait for Ready nodes and CoreDNS."""
         if not self.managed:
             nodes = self._wait_ready(progress, expected=None)
-            return (f"using the existing cluster of context {self.context!r} ({len(nodes)} nodes Ready); "
+            return (f"using the existing cluster of context {self.context!r} ({_count(len(nodes), 'node')} Ready); "
                     "nothing was created")
         self._require_kind()
         name = self.config.name
@@ -690,7 +690,8 @@ class KindBackend(Backend):
         if reuse:
             self._refuse_if_different(self._kind_nodes(), self._proxy_mode())
         verb = "reused" if reuse else "created"
-        return f"kind cluster {name!r} {verb}: {len(nodes)} nodes Ready, CoreDNS available (context {self.context!r})"
+        return (f"kind cluster {name!r} {verb}: {_count(len(nodes), 'node')} Ready, CoreDNS available "
+                f"(context {self.context!r})")
 
     def _check_existing(self, progress: Progress) -> None:
         """Refuse a same-named cluster with other nodes; make sure its nodes run and its context exists."""
@@ -829,7 +830,7 @@ class KindBackend(Backend):
             raise explain_kind_failure(r.stdout + "\n" + r.stderr, self.config, "delete the cluster")
         self._api_client = self._dynamic = None
         self._resources.clear()
-        return f"kind cluster {name!r} deleted ({len(nodes)} node containers removed)"
+        return f"kind cluster {name!r} deleted ({_count(len(nodes), 'node container')} removed)"
 
     # -- status ----------------------------------------------------------------------------------
 
@@ -980,10 +981,10 @@ class KindBackend(Backend):
             time.sleep(2)
 
     def delete(self, objects: list[dict]) -> list[str]:
-        """Delete objects (in reverse order) and wait, bounded, until they are gone."""
+        """Delete objects in the order given (the Lab passes them reversed) and wait, bounded, until they are gone."""
         from kubernetes.dynamic.exceptions import NotFoundError
         lines, gone = [], []
-        for obj in reversed(objects):
+        for obj in objects:
             body, res, name, ns = self._prepare(obj)
             ref = _ref(res)
             with self._api(f"deleting {ref}/{name}"):
@@ -1344,6 +1345,11 @@ def _bound_requests(api_client: Any, seconds: float = API_TIMEOUT) -> None:
                          _request_timeout=_request_timeout or seconds)
 
     rest.request = request
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 node`, `3 nodes`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _ref(res: Any) -> str:

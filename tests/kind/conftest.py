@@ -60,4 +60,4 @@ def chapter02(backend, manifests_dir):
     objects = load_paths([manifests_dir / "02-pods-nodes-services"])
     lines = backend.apply(objects)
     yield objects, lines
-    backend.delete(objects)
+    backend.delete(list(reversed(objects)))

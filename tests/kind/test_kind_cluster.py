@@ -51,7 +51,7 @@ def echo(backend):
     ]
     backend.apply(objects)
     yield {p["metadata"]["name"]: p for p in backend.list_objects("Pod", TEST_NS)}
-    backend.delete(objects)
+    backend.delete(list(reversed(objects)))
 
 
 def test_up_builds_three_nodes_with_pod_cidrs(backend, kind_config):
