@@ -9,7 +9,6 @@ k8s.io/apimachinery/pkg/labels. What is not modelled raises NotModelledError nam
 """
 from __future__ import annotations
 
-import calendar
 import json
 import math
 import os
@@ -363,9 +362,11 @@ def parse_selector(s: str | None) -> list[Requirement]:
     reqs: list[Requirement] = []
 
     def peek() -> tuple[str, str]:
+        """The next token."""
         return tokens[pos]
 
     def take() -> tuple[str, str]:
+        """Consume the next token."""
         nonlocal pos
         tok = tokens[pos]
         pos = min(pos + 1, len(tokens) - 1)
@@ -580,6 +581,7 @@ def tabwrite(text: str, *, minwidth: int = 6, padding: int = 3) -> str:
     widths: list[int] = []
 
     def write_lines(line0: int, line1: int) -> None:
+        """Emit lines with the column widths known so far."""
         for i in range(line0, line1):
             cells = lines[i]
             parts: list[str] = []
@@ -590,6 +592,7 @@ def tabwrite(text: str, *, minwidth: int = 6, padding: int = 3) -> str:
             out.append("".join(parts))
 
     def fmt(line0: int, line1: int) -> None:
+        """Find the block of lines sharing the next column, size it, recurse (Writer.format)."""
         column = len(widths)
         this = line0
         while this < line1:
@@ -751,7 +754,8 @@ def _pod_qos(pod: dict) -> str:
     """qos.GetPodQOS: status.qosClass, else computed from requests and limits."""
     if _dig(pod, "status", "qosClass"):
         return pod["status"]["qosClass"]
-    containers = list(_dig(pod, "spec", "containers", default=[])) + list(_dig(pod, "spec", "initContainers", default=[]))
+    spec = pod.get("spec") or {}
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
     any_set = False
     guaranteed = True
     for c in containers:
@@ -812,6 +816,7 @@ def _pod_row(pod: dict, now: float, wide: bool) -> list[str]:
     total += sum(1 for c in inits.values() if _container_is_restartable_init(c))
 
     def later(current: float | None, cs: dict) -> float | None:
+        """The later of current and this container's last termination."""
         when = parse_timestamp(_dig(cs, "lastState", "terminated", "finishedAt"))
         return when if when is not None and (current is None or when > current) else current
 
@@ -1177,6 +1182,7 @@ class _GoYamlDumper(yaml.SafeDumper):
     """A dumper that quotes like go-yaml v2: double quotes for strings that would read back as another type."""
 
     def ignore_aliases(self, data: Any) -> bool:
+        """Never write YAML anchors: kubectl repeats shared values."""
         return True
 
 
@@ -1249,8 +1255,6 @@ class JSONPathError(ValueError):
     """A JSONPath template that does not parse or cannot be executed."""
 
 
-_MISSING = object()
-
 
 @dataclass
 class _JPNode:
@@ -1291,7 +1295,7 @@ def _split_actions(template: str) -> list[tuple[str, str]]:
                     break
             j += 1
         if j >= len(template):
-            raise JSONPathError(f"unclosed action")
+            raise JSONPathError("unclosed action")
         parts.append(("action", template[i + 1:j]))
         i = text_start = j + 1
     if text_start < len(template):
@@ -1939,14 +1943,18 @@ def _describe_resources(w: _Prefix, resources: dict, level: int) -> None:
         if values:
             w.w(level, f"{title}:\n")
         for name in sorted(values):
-            w.w(level + 1, f"{name}:\t{_Quantity.parse(values[name]) if _Quantity.parse(values[name]).value else values[name]}\n")
+            parsed = _Quantity.parse(values[name])
+            w.w(level + 1, f"{name}:\t{parsed if parsed.value else values[name]}\n")
 
 
 def _describe_env_from(w: _Prefix, env_from: list[dict]) -> None:
     """describeContainerEnvFrom."""
     w.w(2, "Environment Variables from:\n")
     for e in env_from:
-        ref, source = (e["configMapRef"], "ConfigMap") if e.get("configMapRef") else (e.get("secretRef") or {}, "Secret")
+        if e.get("configMapRef"):
+            ref, source = e["configMapRef"], "ConfigMap"
+        else:
+            ref, source = e.get("secretRef") or {}, "Secret"
         optional = _go_bool(ref.get("optional"))
         if e.get("prefix"):
             w.w(3, f"{ref.get('name', '')}\t{source} with prefix '{e['prefix']}'\tOptional: {optional}\n")
@@ -2259,7 +2267,8 @@ def describe_endpoints(ep: dict, ctx: _DescribeContext) -> str:
     w.w(0, "Subsets:\n")
     for ss in ep.get("subsets") or []:
         w.w(1, f"Addresses:\t{','.join(a.get('ip', '') for a in ss.get('addresses') or []) or '<none>'}\n")
-        w.w(1, f"NotReadyAddresses:\t{','.join(a.get('ip', '') for a in ss.get('notReadyAddresses') or []) or '<none>'}\n")
+        not_ready = ",".join(a.get("ip", "") for a in ss.get("notReadyAddresses") or [])
+        w.w(1, f"NotReadyAddresses:\t{not_ready or '<none>'}\n")
         if ss.get("ports"):
             w.w(1, "Ports:\n")
             w.w(2, "Name\tPort\tProtocol\n")
@@ -2327,7 +2336,8 @@ def _template_without_hash(template: dict) -> dict:
 
 def _rs_created(rs: dict) -> str:
     """printReplicaSetsByLabels entry."""
-    return f"{_name(rs)} ({int(_dig(rs, 'status', 'replicas', default=0))}/{int(_dig(rs, 'spec', 'replicas', default=1))} replicas created)"
+    created = int(_dig(rs, "status", "replicas", default=0))
+    return f"{_name(rs)} ({created}/{int(_dig(rs, 'spec', 'replicas', default=1))} replicas created)"
 
 
 def describe_deployment(d: dict, ctx: _DescribeContext) -> str:
@@ -2376,7 +2386,8 @@ def describe_replicaset(rs: dict, ctx: _DescribeContext) -> str:
     ref = _controller_ref(rs)
     if ref:
         w.w(0, f"Controlled By:\t{ref.get('kind')}/{ref.get('name')}\n")
-    w.w(0, f"Replicas:\t{int(_dig(rs, 'status', 'replicas', default=0))} current / {int(spec.get('replicas', 1))} desired\n")
+    current = int(_dig(rs, "status", "replicas", default=0))
+    w.w(0, f"Replicas:\t{current} current / {int(spec.get('replicas', 1))} desired\n")
     counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
     for pod in ctx.api.list("Pod", _namespace(rs), selector_string(spec.get("selector")) or None):
         if _owned_by(pod, rs, "ReplicaSet"):
@@ -2473,7 +2484,8 @@ def _describe_node_resources(w: _Prefix, node: dict, pods: list[dict], now: floa
         req, lim = _pod_requests_limits(pod)
         cr, cl = req.get("cpu", zero), lim.get("cpu", zero)
         mr, ml = req.get("memory", zero), lim.get("memory", zero)
-        w.w(1, f"{_namespace(pod)}\t{_name(pod)}\t\t{cr} ({_percent(cr, cpu_alloc)}%)\t{cl} ({_percent(cl, cpu_alloc)}%)\t"
+        w.w(1, f"{_namespace(pod)}\t{_name(pod)}\t\t"
+               f"{cr} ({_percent(cr, cpu_alloc)}%)\t{cl} ({_percent(cl, cpu_alloc)}%)\t"
                f"{mr} ({_percent(mr, mem_alloc)}%)\t{ml} ({_percent(ml, mem_alloc)}%)\t"
                f"{_since(_meta(pod).get('creationTimestamp'), now)}\n")
         for name, q in req.items():
@@ -3047,10 +3059,9 @@ def _get_generic(fmt: _OutputFormat, items: list[tuple[ResourceType, dict]], sin
         return to_json(target) + "\n", ""
     allow_missing = flags.get("allow-missing-template-keys", True)
     try:
-        nodes_ok = parse_jsonpath(fmt.template)
+        parse_jsonpath(fmt.template)
     except JSONPathError as exc:
         return "", f"error: error parsing jsonpath {fmt.template}, {exc}\n"
-    del nodes_ok
     try:
         return execute_jsonpath(fmt.template, target, allow_missing=allow_missing,
                                 as_json=fmt.kind == "jsonpath-as-json"), ""
@@ -3089,6 +3100,7 @@ def _sort_items(items: list[tuple[ResourceType, dict]], expr: str) -> list[tuple
         raise _KubectlError(f"error: {exc}") from exc
 
     def key(item: tuple[ResourceType, dict]) -> tuple:
+        """Missing values first, then numbers and timestamps, then text."""
         values = [v for g in _JPRunner(item[1], True).run(nodes, item[1]) for v in g]
         if not values:
             return (0, 0, "")
@@ -3150,14 +3162,17 @@ _LOGS_FLAGS = (
 
 
 def _logging_order(pod: dict) -> tuple:
-    """podutils.ByLogging: scheduled, running, ready pods first, then most restarts, then oldest."""
+    """podutils.ByLogging: scheduled, Running, ready (longest ready first), most restarts, then oldest."""
     status = pod.get("status") or {}
-    phase_rank = {"Running": 0, "Unknown": 1, "Pending": 2}.get(status.get("phase") or "", 3)
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-    restarts = sum(int(c.get("restartCount") or 0) for c in status.get("containerStatuses") or [])
+    phase_rank = {"Unknown": 1, "Pending": 2}.get(status.get("phase") or "", 0)
+    ready_cond = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    ready = bool(ready_cond and ready_cond.get("status") == "True")
+    ready_since = parse_timestamp(ready_cond.get("lastTransitionTime")) if ready else None
+    restarts = max((int(c.get("restartCount") or 0) for c in status.get("containerStatuses") or []), default=0)
     created = parse_timestamp(_meta(pod).get("creationTimestamp"))
-    return (not _dig(pod, "spec", "nodeName"), phase_rank, not ready, -restarts,
-            created if created is not None else float("inf"), _name(pod))
+    return (not _dig(pod, "spec", "nodeName"), phase_rank, not ready,
+            ready_since if ready_since is not None else float("inf"), -restarts,
+            created if created is not None else float("inf"))
 
 
 def _pod_for_logs(inv: _Inv, target: str) -> tuple[dict, str]:
@@ -3181,9 +3196,9 @@ def _pod_for_logs(inv: _Inv, target: str) -> tuple[dict, str]:
     else:
         raise _KubectlError(f"error: cannot get the logs from {rtype.group_kind}: selector for "
                             f"{rtype.group_kind}/{name} not implemented")
-    pods = sorted(inv.api.list("Pod", inv.namespace, selector or None) if selector else [], key=_logging_order)
+    pods = sorted(inv.api.list("Pod", inv.namespace, selector) if selector else [], key=_logging_order)
     if not pods:
-        raise _KubectlError(f"error: timed out waiting for the condition")
+        raise _KubectlError("error: timed out waiting for the condition")
     note = f"Found {len(pods)} pods, using pod/{_name(pods[0])}\n" if len(pods) > 1 else ""
     return pods[0], note
 
