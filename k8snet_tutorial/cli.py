@@ -89,8 +89,9 @@ def run(a: argparse.Namespace) -> int:
     """Carry out one parsed command; return the exit code."""
     if a.command == "doctor":
         from .doctor import diagnose
-        print(diagnose())
-        return 0
+        report = diagnose()
+        print(report)
+        return 0 if report.ok else 3
     if a.command == "up":
         lab = Lab.up(a.name, backend=a.backend, config=a.config, context=a.context, progress=_progress)
         print(lab.message)

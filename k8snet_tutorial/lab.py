@@ -104,6 +104,9 @@ class Lab:
         argv = shlex.split(args) if isinstance(args, str) else list(args)
         if argv and argv[0] == "kubectl":
             argv = argv[1:]
+        for i, arg in enumerate(argv[:-1]):
+            if arg in ("-f", "--filename"):
+                argv[i + 1] = _resolve_paths([argv[i + 1]])[0]
         return self.backend.kubectl(argv)
 
     def pods(self, namespace: str | None = "default", selector: str | None = None) -> list[dict]:

@@ -34,7 +34,7 @@ def choose(requested: str | None = None) -> tuple[str, str]:
         return "kind", kind.reason
     sandbox = backend_class("sandbox").detect()
     if sandbox.available:
-        return "sandbox", f"kind is not usable here ({kind.reason}); the sandbox is"
+        return "sandbox", f"the sandbox, since kind cannot run here: {kind.reason}"
     raise EnvironmentProblem(f"no backend can run on this machine: kind: {kind.reason}; sandbox: {sandbox.reason}")
 
 

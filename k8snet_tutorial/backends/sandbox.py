@@ -49,11 +49,11 @@ class SandboxBackend(Backend):
 
     name = "sandbox"
     capabilities = Capabilities(
-        service_types=frozenset(),
-        proxy_modes=frozenset(),
+        service_types=frozenset({"ClusterIP", "NodePort", "LoadBalancer", "ExternalName", "headless"}),
+        proxy_modes=frozenset({"iptables", "nftables"}),
         network_policy=False,
         ingress=False,
-        load_balancer=False,
+        load_balancer=True,
         notes={"ipvs": "this kernel has no IPVS inside an unprivileged namespace"},
     )
 

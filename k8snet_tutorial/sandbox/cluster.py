@@ -12,7 +12,8 @@ from typing import Callable
 from ..config import ClusterConfig
 from ..errors import NotModelledError, UsageError
 from ..results import CommandResult
-from . import controllers, nsutil
+from . import controllers, coredns, nsutil, services
+from .proxy import KubeProxy
 from .ipam import HostLocal, node_pod_cidrs
 from .kubelet import BASE_ENV, Kubelet, container_ports
 from .network import Fabric
@@ -57,6 +58,9 @@ class Cluster:
         self.serial = 0
         self.notes: dict[tuple[str, str], str] = {}
         self.listeners: list[Callable[[], None]] = []
+        self.alloc = services.Allocator(config.service_subnet)
+        self.proxy = KubeProxy(self)
+        self.dns_records = None
 
     # -- boot ------------------------------------------------------------------
     def boot(self) -> None:
@@ -64,16 +68,49 @@ class Cluster:
         nodes = self.config.nodes
         cidrs = node_pod_cidrs(self.config.pod_subnet, len(nodes))
         self.fabric.build_node_network()
+        node_objects = []
         for i, (spec, cidr) in enumerate(zip(nodes, cidrs)):
             ip = str(ipaddress.ip_address("172.18.0.2") + i)
             self.fabric.add_node(spec.name, ip, cidr)
             self.ipam[spec.name] = HostLocal(cidr)
-            self.store.put(self._node_object(spec, ip, cidr))
+            node_objects.append(self._node_object(spec, ip, cidr))
         self.fabric.route_nodes()
         for ns in SYSTEM_NAMESPACES:
             self.store.put({"kind": "Namespace", "metadata": {"name": ns, "labels": {
                 "kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+        self._api_server(node_objects[0])
+        # As on kind, the cluster DNS starts while only the control-plane has joined: its pods land there.
+        self.store.put(node_objects[0])
+        self.apply(coredns.objects(self.config.dns_ip))
+        for node in node_objects[1:]:
+            self.store.put(node)
         self.kubelet.start()
+
+    def _api_server(self, control_plane: dict) -> None:
+        """The `kubernetes` Service and its endpoint: the API server on the control-plane, port 6443."""
+        ip = control_plane["status"]["addresses"][0]["address"]
+        node_ns = self.fabric.nodes[control_plane["metadata"]["name"]].netns
+        self.workloads.start_servers("kube-system/kube-apiserver", "kube-apiserver", "tcp", [(6443, "TCP")],
+                                     f"kube-apiserver-{control_plane['metadata']['name']}", ip, node_ns)
+        svc = {"kind": "Service", "metadata": {"name": "kubernetes", "namespace": "default", "labels": {
+            "component": "apiserver", "provider": "kubernetes"}},
+               "spec": {"clusterIP": self.config.api_ip, "ports": [{"name": "https", "port": 443, "protocol": "TCP",
+                                                                     "targetPort": 6443}]}}
+        services.prepare(svc, None, self.alloc)
+        self.store.put(svc)
+        uid = svc["metadata"]["uid"]
+        self.store.put({"kind": "Endpoints", "metadata": {"name": "kubernetes", "namespace": "default", "labels": {
+            "endpointslice.kubernetes.io/skip-mirror": "true"}},
+                        "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "https", "port": 6443,
+                                                                           "protocol": "TCP"}]}]})
+        self.store.put({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                        "metadata": {"name": "kubernetes", "namespace": "default",
+                                     "labels": {"kubernetes.io/service-name": "kubernetes"},
+                                     "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": "kubernetes",
+                                                          "uid": uid}]},
+                        "endpoints": [{"addresses": [ip], "conditions": {"ready": True, "serving": True,
+                                                                          "terminating": False}}],
+                        "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]})
 
     def _node_object(self, spec, ip: str, cidr: str) -> dict:
         labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
@@ -145,7 +182,7 @@ class Cluster:
             if _spec_of(old) != _spec_of(obj):
                 meta["generation"] = old["metadata"].get("generation", 1) + 1
         if kind == "Service":
-            self.prepare_service(obj, old)
+            services.prepare(obj, old, self.alloc)
         self.store.put(obj)
         return f"{ref} {'configured' if old is not None else 'created'}"
 
@@ -177,6 +214,9 @@ class Cluster:
             if controllers.owned_by(child, obj):
                 self._delete_tree(child)
         self.store.remove(kind, meta.get("namespace"), meta["name"])
+        if kind == "Service":
+            self.alloc.release(f"{meta['namespace']}/{meta['name']}")
+            self.store.remove("Endpoints", meta["namespace"], meta["name"])
 
     # -- kubectl verbs that change objects ----------------------------------------
     def _existing(self, kind: str, namespace: str | None, name: str) -> dict:
@@ -209,7 +249,7 @@ class Cluster:
             if new == obj:
                 return f"{resource_name(kind)}/{name} patched (no change)"
             if kind == "Service":
-                self.prepare_service(new, obj)
+                services.prepare(new, obj, self.alloc)
             if kind in ("Deployment", "ReplicaSet", "Pod"):
                 self._check(new)
             new["metadata"]["generation"] = obj["metadata"].get("generation", 1) + int(new.get("spec") != obj.get("spec"))
@@ -288,17 +328,7 @@ class Cluster:
             return ports[0][0]
         raise UsageError(f"container {container['name']}: no port named {port!r}")
 
-    # -- services (addresses and endpoints; kube-proxy programs them) ------------
-    def prepare_service(self, svc: dict, old: dict | None) -> None:
-        """Give a Service its ClusterIP (kept across updates) and defaults as the API server would."""
-        spec = svc.setdefault("spec", {})
-        spec.setdefault("type", "ClusterIP")
-        if spec["type"] != "ClusterIP":
-            raise NotModelledError(f"service/{svc['metadata']['name']}: type {spec['type']} is not built into the"
-                                   " sandbox yet.", hint=KIND_HINT)
-        raise NotModelledError(f"service/{svc['metadata']['name']}: Services (kube-proxy) are not built into the"
-                               " sandbox yet.", hint=KIND_HINT)
-
+    # -- services --------------------------------------------------------------
     def service_env(self, namespace: str) -> dict[str, str]:
         """The Docker-links-style variables the kubelet injects for Services of the pod's namespace."""
         env: dict[str, str] = {}
@@ -323,10 +353,42 @@ class Cluster:
                 controllers.sync_replicaset(self, rs)
             for dep in self.store.list("Deployment"):
                 controllers.deployment_status(self, dep)
+            self.sync_endpoints()
             self.changed()
 
+    def sync_endpoints(self) -> None:
+        """The Endpoints and EndpointSlice controllers: follow selectors, pod IPs and readiness."""
+        pods = self.store.list("Pod")
+        live = {(s["metadata"]["namespace"], s["metadata"]["name"]) for s in self.store.list("Service")}
+        for kind in ("Endpoints", "EndpointSlice"):
+            for obj in self.store.list(kind):
+                meta = obj["metadata"]
+                owner = meta["name"] if kind == "Endpoints" else (meta.get("labels") or {}).get(
+                    "kubernetes.io/service-name")
+                if (meta["namespace"], owner) not in live and not meta.get("annotations", {}).get("k8snet.dev/static"):
+                    self.store.remove(kind, meta["namespace"], meta["name"])
+        for svc in self.store.list("Service"):
+            if not svc["spec"].get("selector"):
+                continue  # endpoints of selector-less Services are written by hand (or by the API server)
+            ep, slices = services.endpoints_for(svc, services.selected_pods(svc, pods), self.kubelet.is_ready)
+            self._put_if_changed(ep)
+            wanted = {s["metadata"]["name"] for s in slices}
+            for old in self.store.list("EndpointSlice", svc["metadata"]["namespace"]):
+                if (old["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == svc["metadata"]["name"] \
+                        and old["metadata"]["name"] not in wanted:
+                    self.store.remove("EndpointSlice", old["metadata"]["namespace"], old["metadata"]["name"])
+            for sl in slices:
+                self._put_if_changed(sl)
+
+    def _put_if_changed(self, obj: dict) -> None:
+        old = self.store.get(obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"])
+        if old is None or _spec_of(old) != _spec_of(obj):
+            self.store.put(obj)
+
     def changed(self) -> None:
-        """Tell the listeners (endpoint controller, kube-proxy, DNS) that objects changed."""
+        """Bring kube-proxy's rules and the DNS records up to date, then tell any other listener."""
+        self.proxy.sync()
+        self.dns_records = coredns.records(self)
         for listener in self.listeners:
             listener()
 

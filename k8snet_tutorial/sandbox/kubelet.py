@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from ..results import CommandResult
-from . import nsutil
+from . import coredns, nsutil
 from .images import workload_for
 from .network import PodNet
 from .store import rfc3339
@@ -200,6 +200,11 @@ class Kubelet:
             log = os.path.join(rt.dir, f"{c['name']}.log")
             self.cluster.workloads.start_process(rt.key, c["name"], argv, setup=self.setup_for(pod, c),
                                                  env=self.env(pod, c), log_path=log)
+        elif wl.kind == "dns":
+            # CoreDNS: the DNS itself on 53, and plain HTTP for its health (8080), ready (8181) and metrics ports.
+            others = sorted({(p, proto) for p, proto in wl.ports if p != 53} | {(8080, "TCP"), (8181, "TCP")})
+            run = self.cluster.workloads.start_servers(rt.key, c["name"], "http", others, name, rt.net.ip, rt.net.netns)
+            coredns.start_server(self.cluster, run, rt.net.netns)
         else:
             self.cluster.workloads.start_servers(rt.key, c["name"], wl.kind, list(wl.ports), name, rt.net.ip,
                                                  rt.net.netns)

@@ -50,6 +50,46 @@ def send(netns: str, address: str, port: int, protocol: str = "TCP", timeout: fl
     return result
 
 
+def resolve(netns: str, name: str, *, nameserver: str, search: list[str], ndots: int = 5,
+            timeout: float = 2.0) -> tuple[str | None, str]:
+    """Look a name up the way a pod's resolver does (search path, ndots), with real queries from the pod's namespace.
+
+    Returns the first A record and the name that answered, or None and why not.
+    """
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
+    absolute = name.endswith(".")
+    bare = name.rstrip(".")
+    candidates = [bare] if absolute else (
+        [f"{bare}.{d}" for d in search] + [bare] if bare.count(".") < ndots else [bare] + [f"{bare}.{d}" for d in search])
+    last = "no answer"
+    for fqdn in candidates:
+        with nsutil.netns(netns):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            q = dns.message.make_query(fqdn + ".", dns.rdatatype.A)
+            r = dns.query.udp(q, nameserver, timeout=timeout, sock=sock)
+        except dns.exception.Timeout:
+            return None, f"the DNS server {nameserver} did not answer within {timeout:g} s"
+        except OSError as e:
+            return None, f"cannot reach the DNS server {nameserver}: {e.strerror or e}"
+        finally:
+            sock.close()
+        if r.rcode() == dns.rcode.NOERROR:
+            for rrset in r.answer:
+                if rrset.rdtype == dns.rdatatype.A:
+                    return rrset[0].address, fqdn
+            last = f"{fqdn}: no A record"
+        else:
+            last = f"{fqdn}: {dns.rcode.to_text(r.rcode())}"
+    return None, last
+
+
 def _read_some(sock: socket.socket, limit: int = 4096) -> bytes:
     """Read until the peer closes, the limit is reached, or the greeting line is complete."""
     data = b""

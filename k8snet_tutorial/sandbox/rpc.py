@@ -12,6 +12,10 @@ from .cluster import Cluster
 from .kubelet import container_ports
 
 
+OUTSIDE = "@host"  # probe source: the machine outside the cluster (kind's Docker host)
+OUTSIDE_NETNS = "/proc/1/ns/net"  # the supervisor is pid 1 of the lab, in the lab's outer namespace
+
+
 class Handlers:
     """Maps operation names to the cluster; results are JSON-ready."""
 
@@ -66,15 +70,36 @@ class Handlers:
                  protocol: str = "tcp", probe_timeout: float = 2.0) -> dict:
         src_ns, src_name = _split(source, namespace)
         with self.cluster.lock:
-            rt = self.cluster.kubelet.pods.get(f"{src_ns}/{src_name}")
-            if rt is None:
-                raise UsageError(f'probe: source pod "{source}" not found in namespace {src_ns!r}')
-            address, port = self._resolve_target(target, src_ns, port)
-        raw = probe.send(rt.net.netns, address, port, protocol, probe_timeout)
-        return probe.to_result(src_name, target, address, port, protocol, raw).to_dict()
+            if source == OUTSIDE:
+                # The lab's own namespace plays the machine that runs kind: it reaches node IPs and LoadBalancer
+                # addresses over the node network, and knows nothing of the cluster DNS.
+                netns, resolv = OUTSIDE_NETNS, []
+            else:
+                rt = self.cluster.kubelet.pods.get(f"{src_ns}/{src_name}")
+                if rt is None:
+                    raise UsageError(f'probe: source pod "{source}" not found in namespace {src_ns!r}')
+                netns = rt.net.netns
+                with open(f"{rt.dir}/resolv.conf") as f:
+                    resolv = f.read().split("\n")
+            host, port, pod_ip = self._parse_target(target, src_ns, port)
+        if pod_ip is None:
+            search = next((line.split()[1:] for line in resolv if line.startswith("search ")), [])
+            nameserver = next((line.split()[1] for line in resolv if line.startswith("nameserver ")),
+                              self.cluster.config.dns_ip)
+            address, why = probe.resolve(netns, host, nameserver=nameserver, search=search,
+                                         timeout=probe_timeout)
+            if address is None:
+                return ProbeResult(source=src_name, target=target, address=None, port=port, protocol=protocol.upper(),
+                                   outcome="unresolved", detail=why).to_dict()
+            if port is None:
+                port = self._service_port(why) or 80
+        else:
+            address = pod_ip
+        raw = probe.send(netns, address, int(port), protocol, probe_timeout)
+        return probe.to_result(src_name, target, address, int(port), protocol, raw).to_dict()
 
-    def _resolve_target(self, target: str, namespace: str, port: int | None) -> tuple[str, int]:
-        """A pod name, an IP, IP:port or a URL, as an address and port."""
+    def _parse_target(self, target: str, namespace: str, port: int | None) -> tuple[str, int | None, str | None]:
+        """Split a target into host and port; a pod name or an IP gives its address at once (else DNS decides)."""
         if "://" in target:
             u = urlparse(target)
             host, port = u.hostname or "", u.port or port or (443 if u.scheme == "https" else 80)
@@ -85,17 +110,26 @@ class Handlers:
             host = target
         try:
             ipaddress.ip_address(host)
-            return host, int(port or 80)
+            return host, port or 80, host
         except ValueError:
             pass
         ns, name = _split(host, namespace)
-        pod = self.cluster.store.get("Pod", ns, name)
-        if pod is None or not (pod.get("status") or {}).get("podIP"):
-            raise UsageError(f'probe: target "{target}" is neither an IP address nor a running pod in namespace {ns!r}')
-        if port is None:
-            declared = [p for c in pod["spec"]["containers"] for p, _ in container_ports(c)]
-            port = declared[0] if declared else 80
-        return pod["status"]["podIP"], int(port)
+        pod = self.cluster.store.get("Pod", ns, name) if "." not in name else None
+        if pod is not None and (pod.get("status") or {}).get("podIP"):
+            if port is None:
+                declared = [p for c in pod["spec"]["containers"] for p, _ in container_ports(c)]
+                port = declared[0] if declared else 80
+            return pod["status"]["podIP"], port, pod["status"]["podIP"]
+        return host, port, None
+
+    def _service_port(self, fqdn: str) -> int | None:
+        """The first port of the Service a resolved name belongs to (`svc.ns.svc.cluster.local`)."""
+        parts = fqdn.split(".")
+        if len(parts) >= 3 and parts[2] == "svc":
+            svc = self.cluster.store.get("Service", parts[1], parts[0])
+            ports = (svc or {}).get("spec", {}).get("ports") or []
+            return int(ports[0]["port"]) if ports else None
+        return None
 
     def op_kubectl(self, args: list[str]) -> dict:
         from .kubectl import run_kubectl

@@ -1,0 +1,1 @@
+"""Benchmarks for k8snet (`make bench`): figures are reported, never asserted."""
