@@ -147,7 +147,8 @@ class ClusterRecords:
             meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
             ips = tuple(spec.get("clusterIPs") or [spec.get("clusterIP") or ""])
             svc = _Service(str(meta.get("name", "")).lower(), str(meta.get("namespace") or "default").lower(),
-                           spec.get("type") or "ClusterIP", ips, spec.get("externalName") or "", _ports(spec.get("ports")))
+                           spec.get("type") or "ClusterIP", ips, spec.get("externalName") or "",
+                           _ports(spec.get("ports")))
             svcs.setdefault((svc.namespace, svc.name), []).append(svc)
             for ip in ips:
                 if (key := _norm_ip(ip)) is not None:
@@ -168,21 +169,25 @@ class ClusterRecords:
                 for a in ep.get("addresses") or []:
                     if (ip := _norm_ip(str(a))) is not None:
                         addrs.append(_Address(ip, str(ep.get("hostname") or ""), ref if len(ref) < 64 else ""))
-            e = _Endpoints(owner, str(meta.get("namespace") or "default").lower(), tuple(addrs), _ports(obj.get("ports")))
+            ns = str(meta.get("namespace") or "default").lower()
+            e = _Endpoints(owner, ns, tuple(addrs), _ports(obj.get("ports")))
             eps.setdefault((e.namespace, e.service), []).append(e)
             for a in addrs:
                 by_endpoint_ip.setdefault(a.ip, []).append(e)
         pod_ips: dict[str, list[str]] = {}
+        pod_namespaces: set[str] = set()
         dns_pod_ips: list[str] = []
         for obj in self.pods:
             meta, status = obj.get("metadata") or {}, obj.get("status") or {}
+            pod_namespaces.add(str(meta.get("namespace") or "default").lower())
             ips = [p.get("ip") for p in status.get("podIPs") or []] or [status.get("podIP")]
             for ip in filter(None, (_norm_ip(str(i)) for i in ips if i)):
                 pod_ips.setdefault(ip, []).append(str(meta.get("namespace") or "default").lower())
-                if meta.get("namespace") == "kube-system" and (meta.get("labels") or {}).get(DNS_POD_LABEL[0]) == DNS_POD_LABEL[1]:
+                labels = meta.get("labels") or {}
+                if meta.get("namespace") == "kube-system" and labels.get(DNS_POD_LABEL[0]) == DNS_POD_LABEL[1]:
                     dns_pod_ips.append(ip)
         if self.namespaces is None:
-            seen = {ns for ns, _ in svcs} | {ns for ns, _ in eps} | {ns for v in pod_ips.values() for ns in v}
+            seen = {ns for ns, _ in svcs} | {ns for ns, _ in eps} | pod_namespaces
             self.namespaces = sorted(seen | set(DEFAULT_NAMESPACES))
         if self.server_ips is None:
             self.server_ips = dns_pod_ips
@@ -715,7 +720,7 @@ def _resolve(query: dns.message.Message, records: ClusterRecords | None, upstrea
 
 def answer(query: dns.message.Message, records: ClusterRecords, *,
            upstream: Callable[[dns.message.Message], dns.message.Message | None] | None = None) -> dns.message.Message:
-    """The response CoreDNS (kind's Corefile) gives to a query; names it would forward go to `upstream`, else SERVFAIL."""
+    """The response CoreDNS (kind's Corefile) gives; what it would forward goes to `upstream`, else SERVFAIL."""
     return _resolve(query, records, upstream).message
 
 
@@ -777,9 +782,13 @@ class DnsServer:
 
     def __init__(self, get_records: Callable[[], ClusterRecords | None], log: Callable[[str], None] | None = None, *,
                  upstream: Upstream | None = None, upstream_timeout: float = 5.0, tcp_read_timeout: float = 2.0,
-                 tcp_idle_timeout: float = 8.0, max_tcp_connections: int = 128, max_inflight: int = 256) -> None:
+                 tcp_idle_timeout: float = 8.0, max_tcp_connections: int = 128, max_inflight: int = 256,
+                 shuffle: bool = False) -> None:
         """Serve the snapshot `get_records()` returns at each query; log each query CoreDNS-style into `log`."""
+        # Records go out in one stable order so that every run prints the same thing (the lab is deterministic);
+        # shuffle=True randomises each RRset's order on the wire instead, like kind's `loadbalance` plugin.
         self.get_records = get_records
+        self.shuffle = shuffle
         self.log = log or (lambda line: None)
         self.upstream = upstream
         self.upstream_timeout = upstream_timeout
@@ -856,7 +865,8 @@ class DnsServer:
                 start: int) -> bytes:
         """Render the response for its transport, then log the exchange as CoreDNS's log and errors plugins do."""
         bufsize = TCP_MAX_SIZE if proto == "tcp" else max(UDP_MIN_SIZE, query.payload if query.edns >= 0 else 0)
-        out = outcome.message.to_wire(max_size=bufsize, prefer_truncation=True, prepend_length=proto == "tcp")
+        out = outcome.message.to_wire(max_size=bufsize, prefer_truncation=True, prepend_length=proto == "tcp",
+                                      want_shuffle=self.shuffle)
         q = query.question[0]
         do = "true" if query.edns >= 0 and query.ednsflags & dns.flags.DO else "false"
         if outcome.written:
