@@ -2722,9 +2722,9 @@ def _parse_flags(args: list[str], specs: Iterable[_Flag], verb: str) -> tuple[di
         else:
             positional.append(arg)
         i += 1
-    for name in values:
+    for name, value in values.items():
         flag = by_long[name]
-        if not flag.modelled:
+        if not flag.modelled and value is not False:
             shown = f"--{flag.name}" if name != "v" else "-v"
             raise _not_modelled(f"The flag {shown} of `kubectl {verb}`", flag.note)
     return values, positional
@@ -3771,6 +3771,28 @@ _OTHER_VERBS = {
 }
 
 
+def _levenshtein(a: str, b: str) -> int:
+    """Edit distance, as cobra computes it for command suggestions."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _unknown_command(verb: str) -> str:
+    """cobra's error for an unknown command, with its 'Did you mean this?' suggestions."""
+    typed = verb.lower()
+    suggestions = [c for c in sorted({*_VERBS, *_OTHER_VERBS})
+                   if _levenshtein(typed, c) <= 2 or c.startswith(typed)]
+    text = f'error: unknown command "{verb}" for "kubectl"'
+    if suggestions:
+        text += "\n\nDid you mean this?\n" + "".join(f"\t{c}\n" for c in suggestions)
+    return text if text.endswith("\n") else text + "\n"
+
+
 def _split_verb(argv: list[str]) -> tuple[str | None, list[str]]:
     """The command name (the first positional argument, global flags skipped) and the other arguments."""
     takes_value = {f"--{f.name}" for f in _GLOBAL_FLAGS if f.kind != "bool"}
@@ -3803,7 +3825,7 @@ def run_kubectl(args: list[str], api: ClusterAPI) -> CommandResult:
     if verb not in _VERBS:
         if verb in _OTHER_VERBS:
             raise _not_modelled(f"`kubectl {verb}`", _OTHER_VERBS[verb])
-        return CommandResult(command, 1, "", f'error: unknown command "{verb}" for "kubectl"\n')
+        return CommandResult(command, 1, "", _unknown_command(verb))
     handler, specs = _VERBS[verb]
     try:
         flags, positional = _parse_flags(rest, specs, verb)

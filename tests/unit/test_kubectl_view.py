@@ -1052,7 +1052,9 @@ def test_unknown_flags_and_resources_are_kubectl_errors():
     assert k("get pods -n").stderr == "error: flag needs an argument: 'n' in -n\nSee 'kubectl get --help' for usage.\n"
     assert k("get foo").stderr == 'error: the server doesn\'t have a resource type "foo"\n'
     assert k("get").stderr.startswith("You must specify the type of resource to get.")
-    assert k("gett pods").stderr == 'error: unknown command "gett" for "kubectl"\n'
+    assert k("gett pods").stderr == 'error: unknown command "gett" for "kubectl"\n\nDid you mean this?\n\tget\n\tset\n'
+    assert k("frobnicate").stderr == 'error: unknown command "frobnicate" for "kubectl"\n'
+    assert k("get pods --watch=false").returncode == 0  # a refused flag turned off is harmless
     assert k("get pod client -A").stderr == "error: a resource cannot be retrieved by name across all namespaces\n"
 
 
