@@ -96,7 +96,7 @@ class SandboxBackend(Backend):
                     if not chunk:
                         break
                     data += chunk
-        except (FileNotFoundError, ConnectionRefusedError):
+        except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError):
             raise errors.LabNotRunning(f"the sandbox lab {self.config.name!r} is not running",
                                        hint="start it with `k8snet up` (or Lab.up() in a notebook)") from None
         except socket.timeout:
@@ -228,7 +228,8 @@ class SandboxBackend(Backend):
 
     # -- objects ------------------------------------------------------------------
     def apply(self, objects: list[dict], progress: Progress = no_progress) -> list[str]:
-        return self.call("apply", objects=[dict(o) for o in objects])
+        return self.call("apply", objects=[dict(o) for o in objects],
+                         sources=[getattr(o, "location", None) for o in objects])
 
     def delete(self, objects: list[dict]) -> list[str]:
         return self.call("delete", objects=[dict(o) for o in objects])

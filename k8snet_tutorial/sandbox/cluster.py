@@ -132,20 +132,20 @@ class Cluster:
                                         "containerRuntimeVersion": "sandbox://k8snet"}}}
 
     # -- apply / delete --------------------------------------------------------
-    def apply(self, objects: list[dict]) -> list[str]:
+    def apply(self, objects: list[dict], sources: list[str | None] | None = None) -> list[str]:
         """Create or update objects in order (namespaces first), then reconcile; return kubectl's lines."""
         with self.lock:
-            for obj in objects:  # check everything before changing anything
-                self._check(obj)
+            for obj, source in zip(objects, sources or [None] * len(objects)):  # check all before changing any
+                self._check(obj, source)
             ordered = sorted(objects, key=lambda o: 0 if o.get("kind") == "Namespace" else 1)
             lines = [self._apply_one(copy.deepcopy(dict(o))) for o in ordered]
             self.reconcile()
             return lines
 
-    def _check(self, obj: dict) -> None:
+    def _check(self, obj: dict, source: str | None = None) -> None:
         kind = obj.get("kind")
         name = (obj.get("metadata") or {}).get("name", "?")
-        where = f"{kind}/{name}" + (f" ({obj.source})" if getattr(obj, "source", None) else "")
+        where = f"{source}, {str(kind).lower()}/{name}" if source else f"{str(kind).lower()}/{name}"
         if kind in NOT_YET:
             raise NotModelledError(f"{where}: {NOT_YET[kind]} is not built into the sandbox yet.", hint=KIND_HINT)
         if kind not in KINDS or kind in ("Node", "Endpoints", "EndpointSlice"):

@@ -69,5 +69,6 @@ def start_server(cluster: "Cluster", run: "Running", netns: str) -> None:
 
 def records(cluster: "Cluster") -> ClusterRecords:
     """A fresh snapshot of the records the DNS serves."""
-    objs = [*cluster.store.list("Service"), *cluster.store.list("EndpointSlice"), *cluster.store.list("Pod")]
+    objs = [*cluster.store.list("Namespace"), *cluster.store.list("Service"), *cluster.store.list("EndpointSlice"),
+            *cluster.store.list("Pod")]
     return ClusterRecords.from_objects(objs, "cluster.local")

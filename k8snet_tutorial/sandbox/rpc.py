@@ -38,8 +38,8 @@ class Handlers:
         return {"nodes": nodes, "proxy_mode": self.cluster.config.proxy_mode,
                 "pods": len(self.cluster.kubelet.pods)}
 
-    def op_apply(self, objects: list[dict]) -> list[str]:
-        return self.cluster.apply(objects)
+    def op_apply(self, objects: list[dict], sources: list[str | None] | None = None) -> list[str]:
+        return self.cluster.apply(objects, sources)
 
     def op_delete(self, objects: list[dict]) -> list[str]:
         lines = []
