@@ -19,9 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import kubernetes_validate
 import yaml
-from kubernetes_validate.utils import all_versions, major_minor, schema_contents
 
 from .errors import ManifestError
 
@@ -380,6 +378,7 @@ def _check_schema(obj: Manifest, node: yaml.Node | None) -> None:
     api_version, kind = obj.api_version, obj.kind
     if (api_version, kind) not in _known_kinds():
         raise _error(obj, node, ["kind"], _unknown_kind_message(api_version, kind))
+    import kubernetes_validate  # imported on first use: it costs ~1 s, which the sandbox supervisor never needs
     try:
         kubernetes_validate.validate(dict(obj), KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as exc:
@@ -514,12 +513,14 @@ def _selector_matches(selector: dict, labels: dict) -> bool:
 
 def _schema_version() -> str:
     """The schema folder kubernetes-validate uses for KUBERNETES_VERSION (latest not newer than it)."""
+    from kubernetes_validate.utils import all_versions, major_minor
     return [v for v in all_versions() if major_minor(v) <= KUBERNETES_VERSION][-1]
 
 
 @functools.lru_cache(maxsize=1)
 def _known_kinds() -> frozenset[tuple[str, str]]:
     """Every (apiVersion, kind) the Kubernetes API of KUBERNETES_VERSION serves, from its schemas."""
+    from kubernetes_validate.utils import schema_contents
     definitions = schema_contents(f"kubernetes-json-schema/v{_schema_version()}-local-strict/_definitions.json",
                                   KUBERNETES_VERSION)
     known = set()
