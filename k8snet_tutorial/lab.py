@@ -55,12 +55,19 @@ class Lab:
     # -- lifecycle -------------------------------------------------------------
     @classmethod
     def up(cls, name: str | None = None, *, backend: str | None = None, config: str | ClusterConfig | None = None,
-           context: str | None = None, progress: Progress | bool | None = None) -> "Lab":
-        """Start the lab (or reuse the running one) and return it; progress=True prints progress to stderr."""
+           context: str | None = None, progress: Progress | bool | None = None, fresh: bool = False) -> "Lab":
+        """Start the lab (or reuse the running one) and return it.
+
+        fresh=True gives a clean cluster (what every chapter starts from); progress=True prints progress to stderr.
+        """
         if progress is True:
             progress = _stderr_progress
         lab = cls(name, backend=backend, config=config, context=context, progress=progress or None)
+        was_running = fresh and lab.backend.status().running
         lab.start()
+        if was_running:
+            lab.backend.reset(lab.progress)
+            lab.message = f"lab {lab.name!r} ({lab.backend_name}) is up, starting fresh"
         return lab
 
     def start(self) -> str:

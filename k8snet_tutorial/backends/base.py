@@ -59,6 +59,26 @@ class Backend(ABC):
     def down(self) -> str:
         """Tear the cluster down and return a one-line account of what was removed."""
 
+    SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system", "local-path-storage")
+
+    def reset(self, progress: Progress = no_progress) -> str:
+        """Bring the cluster back to a fresh state: every namespace and object a learner made is deleted."""
+        doomed: list[dict] = []
+        for ns in self.list_objects("Namespace"):
+            if ns["metadata"]["name"] not in self.SYSTEM_NAMESPACES:
+                doomed.append(ns)
+        for kind in ("Deployment", "ReplicaSet", "Pod", "Service", "NetworkPolicy", "Ingress", "ConfigMap"):
+            for obj in self.list_objects(kind, "default"):
+                owned = obj["metadata"].get("ownerReferences")
+                if not owned and not (kind == "Service" and obj["metadata"]["name"] == "kubernetes") and not (
+                        kind == "ConfigMap" and obj["metadata"]["name"] == "kube-root-ca.crt"):
+                    doomed.append({"apiVersion": obj.get("apiVersion", "v1"), "kind": kind,
+                                   "metadata": {"name": obj["metadata"]["name"], "namespace": "default"}})
+        if doomed:
+            progress(f"deleting {len(doomed)} objects left by earlier chapters…")
+            self.delete(doomed)
+        return f"{len(doomed)} objects deleted"
+
     @abstractmethod
     def status(self) -> Status:
         """Report whether the cluster runs, with its nodes."""

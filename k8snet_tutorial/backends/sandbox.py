@@ -20,6 +20,7 @@ from .base import Backend, Capabilities, Detection, Progress, no_progress
 UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--mount-proc",
            "--kill-child"]
 START_TIMEOUT = 60.0
+SETTLE_TIMEOUT = 30.0
 
 
 def runtime_dir() -> Path:
@@ -168,6 +169,11 @@ class SandboxBackend(Backend):
             return f"sandbox lab {self.config.name!r} was not running: nothing to do"
         return f"sandbox lab {self.config.name!r} is down ({'; '.join(found)})"
 
+    def reset(self, progress: Progress = no_progress) -> str:
+        """A fresh lab is cheaper than cleaning one: stop it and start it again (names and IPs start over)."""
+        self.down()
+        return self.up(progress)
+
     def _recorded_pid(self) -> int | None:
         try:
             return int(self.pidfile.read_text().split()[0])
@@ -228,8 +234,12 @@ class SandboxBackend(Backend):
 
     # -- objects ------------------------------------------------------------------
     def apply(self, objects: list[dict], progress: Progress = no_progress) -> list[str]:
-        return self.call("apply", objects=[dict(o) for o in objects],
-                         sources=[getattr(o, "location", None) for o in objects])
+        lines = self.call("apply", objects=[dict(o) for o in objects],
+                          sources=[getattr(o, "location", None) for o in objects])
+        # Like `kubectl rollout status`: come back once every readiness probe has answered once.
+        for key in self.call("settle", timeout=SETTLE_TIMEOUT + 10, within=SETTLE_TIMEOUT):
+            progress(f"pod {key} is not Ready yet")
+        return lines
 
     def delete(self, objects: list[dict]) -> list[str]:
         return self.call("delete", objects=[dict(o) for o in objects])

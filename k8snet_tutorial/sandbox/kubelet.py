@@ -40,6 +40,7 @@ class ProbeState:
     due: float
     successes: int = 0
     failures: int = 0
+    runs: int = 0
 
 
 @dataclass
@@ -263,6 +264,11 @@ class Kubelet:
                                 cond("Ready", all_ready), cond("ContainersReady", all_ready), cond("PodScheduled", True)]
         return old_ready != all_ready
 
+    def settled(self, key: str) -> bool:
+        """Whether every readiness probe of a running pod has given its first answer."""
+        rt = self.pods.get(key)
+        return rt is None or all(p.runs > 0 for p in rt.probes.values())
+
     @staticmethod
     def is_ready(pod: dict) -> bool:
         """The pod's Ready condition."""
@@ -318,6 +324,7 @@ class Kubelet:
         for pod, c, state, rt in due:
             ok = self.run_probe(pod, c, state.spec, rt)
             with self.cluster.lock:
+                state.runs += 1
                 if ok:
                     state.successes, state.failures = state.successes + 1, 0
                 else:

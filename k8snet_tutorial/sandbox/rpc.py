@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Callable
 from urllib.parse import urlparse
 
@@ -50,6 +51,22 @@ class Handlers:
             except UsageError as e:
                 lines.append(str(e))
         return lines
+
+    def op_settle(self, within: float = 30) -> list[str]:
+        """Wait (bounded) until every pod's readiness probes have answered once; return the pods still not Ready."""
+        deadline = time.monotonic() + within
+        while True:
+            with self.cluster.lock:
+                keys = list(self.cluster.kubelet.pods)
+                pending = [k for k in keys if not self.cluster.kubelet.settled(k)]
+                if not pending or time.monotonic() > deadline:
+                    unready = []
+                    for k in keys:
+                        pod = self.cluster.store.get("Pod", *k.split("/", 1))
+                        if pod is not None and not self.cluster.kubelet.is_ready(pod):
+                            unready.append(k)
+                    return unready
+            time.sleep(0.05)
 
     def op_list(self, kind: str, namespace: str | None = None) -> list[dict]:
         return self.cluster.list(kind, namespace)
