@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test unit sandbox notebooks kind bench preflight down clean
+.PHONY: lab test unit sandbox notebooks build-notebooks kind bench preflight down clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,20 @@ lab: preflight
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: preflight
-	$(BIN)/pytest tests $(if $(wildcard notebooks/*/*.ipynb),--nbval notebooks)
+	$(BIN)/pytest tests $(if $(wildcard notebooks/*/*.ipynb),--nbval notebooks --sanitize-with notebooks/sanitize.cfg)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 sandbox: preflight
 	$(BIN)/pytest -q tests/sandbox
+
+notebooks: preflight
+	$(BIN)/pytest --nbval notebooks --sanitize-with notebooks/sanitize.cfg
+
+# Re-run every chapter and store its outputs (after a change in the library or in notebooks/src/).
+build-notebooks: preflight
+	$(BIN)/python notebooks/build.py
 
 kind: preflight
 	K8SNET_BACKEND=kind $(BIN)/pytest -q tests/kind -m kind
