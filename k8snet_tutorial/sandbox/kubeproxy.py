@@ -149,7 +149,7 @@ def _nft_endpoint_base(sp: ServicePort, ep: Endpoint) -> str:
 
 
 def service_chain(prefix: str, sp: ServicePort) -> str:
-    """Upstream's chain name for a service port: "KUBE-SVC-"/"KUBE-SVL-"/"KUBE-EXT-"/"KUBE-FW-" or nft's "service-"/"local-"/"external-"/"firewall-"."""
+    """Upstream's chain name for a service port: prefix KUBE-SVC/SVL/EXT/FW- or service/local/external/firewall-."""
     if not prefix.endswith("-"):
         prefix += "-"
     if prefix in _IPT_SERVICE_PREFIXES:
@@ -642,8 +642,13 @@ def _edit_script(chain: str, old: list[str], new: list[str]) -> list[str]:
     return ops
 
 
+# The top-level jumps (PREROUTING, OUTPUT, POSTROUTING, FORWARD, INPUT -> KUBE-*) are the only
+# rules outside kube-proxy's own chains. Restore input has no "insert unless present", so they
+# appear in a full ruleset, which is meant for a node that has none yet (delta(None, new)); a
+# delta never writes them again unless they changed, and then deletes the old ones first. So
+# after any chain of deltas each jump exists exactly once, as upstream's EnsureRule() keeps it.
 def iptables_delta(old: str | None, new: str) -> str | None:
-    """`iptables-restore --noflush` input turning the `old` ruleset into `new`: changed chains rewritten, vanished chains deleted; None if equal."""
+    """`iptables-restore --noflush` input from `old` to `new`: changed chains rewritten, gone ones deleted, or None."""
     if old is None:
         return new
     if old == new:
@@ -660,7 +665,9 @@ def iptables_delta(old: str | None, new: str) -> str | None:
                 units.append(_Unit([], _edit_script(c, o.chains[c], n.chains[c])))
         if o.jumps != n.jumps:  # the top-level jumps exist exactly once: delete the old ones, insert anew
             units.append(_Unit([], [_delete_form(j) for j in o.jumps] + n.jumps))
-        units += [_Unit([f":{c} - [0:0]"], [f"-X {c}"]) for c in o.chains if c not in n.chains]
+        # Chains that went away: all emptied first (they may jump to one another), then deleted.
+        gone = [c for c in o.chains if c not in n.chains]
+        units += [_Unit([f":{c} - [0:0]"], []) for c in gone] + [_Unit([], [f"-X {c}" for c in gone])]
         out += _pack_iptables(name, units)
     return "\n".join(out) + "\n" if out else None
 
@@ -974,7 +981,7 @@ def _parse_nft(text: str) -> tuple[str, _NFT]:
 
 
 def nftables_delta(old: str | None, new: str) -> str | None:
-    """`nft -f` input turning the `old` kube-proxy table into `new`: only changed chains, sets and map elements; None if equal."""
+    """`nft -f` input taking the `old` kube-proxy table to `new`: changed chains, sets and elements; None if equal."""
     if old is None:
         return new
     if old == new:

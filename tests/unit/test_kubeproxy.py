@@ -677,3 +677,34 @@ def test_thousand_services_generate_and_apply() -> None:
                    "iptables-save -t nat | grep -c '^-A KUBE-SEP-.*DNAT'\n"
                    "nft list table ip kube-proxy | grep -c '^.chain endpoint-'", files)
     assert out.split() == ["2001", "2001"]
+
+
+def test_big_deltas_reach_the_same_kernel_state() -> None:
+    """Deltas that span several transactions: into large-cluster mode and out, long chains edited in place."""
+    many = thousand_services()[:600]  # 1,200 endpoints: large-cluster mode (no comments)
+    fewer = many[:5] + many[6:400] + [ServicePort("extra", "new", "", "UDP", "10.96.99.9", 53,
+                                                  endpoints=(Endpoint("10.244.50.5", 53, "kind-worker"),))]
+    steps = [fewer, many, fewer]
+    ipt = [kp.iptables_rules(s, KIND_NODE) for s in steps]
+    deltas = [kp.iptables_delta(a, b) for a, b in zip(ipt, ipt[1:])]
+    assert all(d is not None and d.count("COMMIT") > 2 for d in deltas)
+    assert any(re.search(r"^-I KUBE-SERVICES \d+ ", d or "", re.M) for d in deltas)  # edited, not rewritten
+    files = {"kindnet": KINDNET, "full": ipt[0], "last": ipt[-1], "d1": deltas[0] or "", "d2": deltas[1] or ""}
+    script = ["iptables-restore --noflush < kindnet", "iptables-restore --noflush < full",
+              "iptables-restore --noflush < d1", "iptables-restore --noflush < d2", "iptables-save", "echo ===",
+              "unshare --net sh -ec 'iptables-restore --noflush < kindnet; iptables-restore --noflush < full;"
+              " iptables-save'"]
+    by_delta, by_full = in_netns("\n".join(script), files).split("===\n")
+    assert saved(by_delta) == saved(by_full)
+
+    nft = [kp.nftables_rules(s, KIND_NODE) for s in steps]
+    files = {}
+    script = [nft_apply("full", nft[0], files)]
+    for i, (a, b) in enumerate(zip(nft, nft[1:])):
+        delta = kp.nftables_delta(a, b)
+        assert delta is not None
+        script.append(nft_apply(f"d{i}", delta, files))
+    script += ["nft list table ip kube-proxy", "echo ===", "nft delete table ip kube-proxy",
+               nft_apply("last", nft[-1], files), "nft list table ip kube-proxy"]
+    by_delta, by_full = in_netns("\n".join(script), files).split("===\n")
+    assert nft_state(by_delta) == nft_state(by_full)
