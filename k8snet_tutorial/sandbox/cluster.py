@@ -18,7 +18,7 @@ from .ipam import HostLocal, node_pod_cidrs
 from .kubelet import BASE_ENV, Kubelet, container_ports
 from .network import Fabric
 from .scheduler import pick_node
-from .store import KINDS, Store
+from .store import KINDS, Store, rfc3339
 from .validation import KIND_HINT, check_pod_annotations, check_pod_spec
 from .workloads import WorkloadHost
 
@@ -125,7 +125,9 @@ class Cluster:
                          **({"taints": taints} if taints else {})},
                 "status": {"addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": spec.name}],
                            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                           "message": "kubelet is posting ready status"}],
+                                           "message": "kubelet is posting ready status",
+                                           "lastHeartbeatTime": rfc3339(time.time()),
+                                           "lastTransitionTime": rfc3339(time.time())}],
                            "nodeInfo": {"kubeletVersion": KUBE_VERSION, "kubeProxyVersion": KUBE_VERSION,
                                         "osImage": "k8snet sandbox (host tools)", "operatingSystem": "linux",
                                         "architecture": "amd64", "kernelVersion": platform.release(),
@@ -177,6 +179,13 @@ class Cluster:
         if kind == "Namespace":
             meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
             obj["status"] = {"phase": "Active"}
+        elif kind == "Deployment":
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("replicas", 1)
+            spec.setdefault("strategy", {"type": "RollingUpdate",
+                                         "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+            spec.setdefault("revisionHistoryLimit", 10)
+            spec.setdefault("progressDeadlineSeconds", 600)
         if old is not None:
             obj["status"] = old.get("status", {})
             if _spec_of(old) != _spec_of(obj):
@@ -285,6 +294,10 @@ class Cluster:
         spec.setdefault("dnsPolicy", "ClusterFirst")
         spec.setdefault("schedulerName", "default-scheduler")
         spec.setdefault("terminationGracePeriodSeconds", 30)
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        spec.setdefault("priority", 2000000000 if spec.get("priorityClassName") == "system-cluster-critical" else 0)
+        spec.setdefault("enableServiceLinks", True)
         spec.setdefault("tolerations", [
             {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
             {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
