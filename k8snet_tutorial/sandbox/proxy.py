@@ -82,10 +82,11 @@ class KubeProxy:
         for node in self.cluster.fabric.nodes.values():
             ctx = kubeproxy.NodeContext(name=node.name, ip=node.ip, cluster_cidr=self.cluster.config.pod_subnet)
             if self.mode == "nftables":
-                rules = kubeproxy.nftables_rules(sps, ctx)
+                rules = kubeproxy.nftables_rules(sps, ctx, service_cidr=self.cluster.config.service_subnet)
                 delta = kubeproxy.nftables_delta(self.applied.get(node.name), rules)
-                if delta:
-                    run(["nft", "-f", "-"], netns=node.netns, stdin=delta)
+                # A netlink batch is small inside an unprivileged namespace: big syncs come in several parts.
+                for part in kubeproxy.split_nft_transactions(delta) if delta else ():
+                    run(["nft", "-f", "-"], netns=node.netns, stdin=part)
             else:
                 rules = kubeproxy.iptables_rules(sps, ctx)
                 delta = kubeproxy.iptables_delta(self.applied.get(node.name), rules)

@@ -5,7 +5,8 @@ import hashlib
 import ipaddress
 from typing import Iterable
 
-from ..errors import UsageError
+from ..errors import NotModelledError, UsageError
+from .validation import KIND_HINT
 from .naming import suffix
 
 NODE_PORT_RANGE = (30000, 32767)
@@ -105,6 +106,10 @@ def prepare(svc: dict, old: dict | None, alloc: Allocator) -> None:
     if kind not in SERVICE_TYPES:
         raise UsageError(f'Service "{meta["name"]}" is invalid: spec.type: Unsupported value: "{kind}"')
     old_spec = (old or {}).get("spec") or {}
+    for field in ("loadBalancerSourceRanges", "loadBalancerClass", "externalIPs"):
+        if spec.get(field):
+            raise NotModelledError(f'service/{meta["name"]}: spec.{field} — the sandbox does not model this.',
+                                   hint=KIND_HINT)
     if kind == "ExternalName":
         if not spec.get("externalName"):
             raise UsageError(f'Service "{meta["name"]}" is invalid: spec.externalName: Required value')
