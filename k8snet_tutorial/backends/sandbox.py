@@ -52,7 +52,7 @@ class SandboxBackend(Backend):
     capabilities = Capabilities(
         service_types=frozenset({"ClusterIP", "NodePort", "LoadBalancer", "ExternalName", "headless"}),
         proxy_modes=frozenset({"iptables", "nftables"}),
-        network_policy=False,
+        network_policy=True,
         ingress=False,
         load_balancer=True,
         notes={"ipvs": "this kernel has no IPVS inside an unprivileged namespace"},

@@ -13,7 +13,9 @@ from ..config import ClusterConfig
 from ..errors import NotModelledError, UsageError
 from ..results import CommandResult
 from . import controllers, coredns, nsutil, services
+from .policy_agent import PolicyAgent
 from .proxy import KubeProxy
+from ..policy import validate_policy
 from .ipam import HostLocal, node_pod_cidrs
 from .kubelet import BASE_ENV, Kubelet, container_ports
 from .network import Fabric
@@ -25,7 +27,7 @@ from .workloads import WorkloadHost
 KUBE_VERSION = "v1.37.0"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 # Kinds the sandbox stores but whose behaviour is not built yet: refused so nothing is silently ignored.
-NOT_YET = {"NetworkPolicy": "NetworkPolicy enforcement", "Ingress": "Ingress controllers"}
+NOT_YET = {"Ingress": "Ingress controllers"}
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "Pod")
 
 
@@ -60,6 +62,7 @@ class Cluster:
         self.listeners: list[Callable[[], None]] = []
         self.alloc = services.Allocator(config.service_subnet)
         self.proxy = KubeProxy(self)
+        self.policy = PolicyAgent(self)
         self.dns_records = None
 
     # -- boot ------------------------------------------------------------------
@@ -155,6 +158,11 @@ class Cluster:
         if kind == "Pod":
             check_pod_annotations(obj["metadata"], where)
             check_pod_spec(obj.get("spec") or {}, where)
+        elif kind == "NetworkPolicy":
+            try:
+                validate_policy(obj)
+            except UsageError as e:
+                raise UsageError(f"{where}: {e}") from None
         elif kind in ("Deployment", "ReplicaSet"):
             tpl = obj.get("spec", {}).get("template", {})
             check_pod_annotations(tpl.get("metadata") or {}, where)
@@ -401,6 +409,7 @@ class Cluster:
     def changed(self) -> None:
         """Bring kube-proxy's rules and the DNS records up to date, then tell any other listener."""
         self.proxy.sync()
+        self.policy.sync()
         self.dns_records = coredns.records(self)
         for listener in self.listeners:
             listener()
