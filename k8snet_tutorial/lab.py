@@ -155,6 +155,11 @@ class Lab:
         from .matrix import run_matrix
         return run_matrix(self, list(namespaces), list(ports), list(protocols), timeout)
 
+    def explain(self, source: str, target: str, *, port: int, protocol: str = "tcp", namespace: str = "default"):
+        """Why a pod may (or may not) reach another: the policies' verdict, the real probe, the rules it hit."""
+        from .explain import explain
+        return explain(self, source, target, port=port, protocol=protocol, namespace=namespace)
+
     def diagram(self, *, namespace: str | None = None, highlight: ProbeResult | None = None):
         """A graphviz picture of the live topology: nodes holding their pods, with IPs."""
         from .diagrams import topology_diagram

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .policy import evaluate, pod_info
+
 if TYPE_CHECKING:
     from .lab import Lab
 
@@ -48,20 +50,32 @@ class Matrix:
         """The matrix as JSON."""
         return json.dumps(self.to_dict(), indent=2)
 
-    def grid(self, port: int, protocol: str = "TCP") -> list[list[str]]:
-        """One port's table as rows of '.' (allowed), 'X' (denied)."""
+    @property
+    def differences(self) -> list[Cell]:
+        """Cells where the kernel did not do what the policies say."""
+        return [c for c in self.cells if c.expected is not None and c.expected != c.observed]
+
+    def grid(self, port: int, protocol: str = "TCP", which: str = "observed") -> list[list[str]]:
+        """One port's table as rows of '.' (allowed) and 'X' (denied), from the observed or expected column."""
         index = {(c.source, c.target): c for c in self.cells if c.port == port and c.protocol == protocol}
-        return [["." if index[(s, t)].observed == "allowed" else "X" for t in self.pods] for s in self.pods]
+        return [["." if getattr(index[(s, t)], which) == "allowed" else "X" for t in self.pods] for s in self.pods]
 
     def __str__(self) -> str:
         blocks = []
+        width = max((len(p) for p in self.pods), default=0)
         for port, proto in sorted({(c.port, c.protocol) for c in self.cells}):
-            width = max(len(p) for p in self.pods)
-            head = " " * (width + 1) + " ".join(str(i) for i in range(len(self.pods)))
-            rows = [f"{p:<{width}} " + " ".join(row) for p, row in zip(self.pods, self.grid(port, proto))]
-            legend = "  ".join(f"{i}={p}" for i, p in enumerate(self.pods))
-            blocks.append(f"{proto}/{port}  (. allowed, X denied)\n{head}\n" + "\n".join(rows) + f"\n{legend}")
-        return "\n\n".join(blocks)
+            head = " " * (width + 1) + " ".join(str(i % 10) for i in range(len(self.pods)))
+            observed, expected = self.grid(port, proto), self.grid(port, proto, "expected")
+            rows = []
+            for p, obs, exp in zip(self.pods, observed, expected):
+                marks = " ".join("!" if o != e else " " for o, e in zip(obs, exp))
+                rows.append(f"{p:<{width}} " + " ".join(obs) + "   " + " ".join(exp) + ("   " + marks if "!" in marks else ""))
+            blocks.append(f"{proto}/{port}  observed | expected  (. allowed, X denied, ! differs)\n"
+                          f"{head}   {head.strip()}\n" + "\n".join(rows))
+        legend = "  ".join(f"{i}={p}" for i, p in enumerate(self.pods))
+        summary = (f"{len(self.differences)} cell(s) where the kernel and the policies disagree" if self.differences
+                   else "the kernel did exactly what the policies say")
+        return "\n\n".join(blocks) + f"\n{legend}\n{summary}"
 
     def _repr_pretty_(self, p, cycle) -> None:
         p.text(str(self))
@@ -69,23 +83,30 @@ class Matrix:
     def _repr_html_(self) -> str:
         out = []
         for port, proto in sorted({(c.port, c.protocol) for c in self.cells}):
+            expected = self.grid(port, proto, "expected")
             rows = "".join(
                 f"<tr><th>{html.escape(s)}</th>" + "".join(
-                    f'<td style="background:{"#c8e6c9" if v == "." else "#ffcdd2"};text-align:center">{v}</td>'
-                    for v in row) + "</tr>"
-                for s, row in zip(self.pods, self.grid(port, proto)))
+                    f'<td title="expected {"allowed" if e == "." else "denied"}" style="background:'
+                    f'{"#c8e6c9" if v == "." else "#ffcdd2"};text-align:center;'
+                    f'{"outline:3px solid #6a1b9a" if v != e else ""}">{v}{"!" if v != e else ""}</td>'
+                    for v, e in zip(row, exp_row)) + "</tr>"
+                for s, row, exp_row in zip(self.pods, self.grid(port, proto), expected))
             head = "".join(f"<th>{html.escape(t)}</th>" for t in self.pods)
-            out.append(f"<p><b>{proto}/{port}</b></p><table><tr><th>from \\ to</th>{head}</tr>{rows}</table>")
+            out.append(f"<p><b>{proto}/{port}</b> — observed (a ! cell differs from what the policies say)</p>"
+                       f"<table><tr><th>from \\ to</th>{head}</tr>{rows}</table>")
         return "".join(out)
 
 
 def run_matrix(lab: "Lab", namespaces: list[str], ports: list[int], protocols: list[str], timeout: float) -> Matrix:
     """Probe every ordered pair of pods of the namespaces on every port/protocol, pod IP to pod IP."""
-    pods = []
+    pods, infos = [], {}
     for ns in namespaces:
         for p in lab.pods(ns):
             if (p.get("status") or {}).get("podIP"):
                 pods.append((f"{ns}/{p['metadata']['name']}", p["status"]["podIP"]))
+                infos[pods[-1][0]] = pod_info(p)
+    policies = lab.objects("NetworkPolicy")
+    ns_labels = {n["metadata"]["name"]: dict(n["metadata"].get("labels") or {}) for n in lab.objects("Namespace")}
     jobs = [(s, t, ip, port, proto.upper()) for s, _ in pods for t, ip in pods for port in ports for proto in protocols]
 
     def one(job: tuple) -> Cell:
@@ -93,7 +114,10 @@ def run_matrix(lab: "Lab", namespaces: list[str], ports: list[int], protocols: l
         r = lab.probe(src, f"{ip}:{port}", protocol=proto.lower(), timeout=timeout)
         # A refused connection still crossed the network: only drops and unreachables count as denied.
         allowed = r.outcome in ("connected", "refused")
-        return Cell(src, dst, port, proto, "allowed" if allowed else "denied", r.outcome, loopback=src == dst)
+        # A pod talking to itself never leaves its namespace: no policy can stop it (upstream's suite agrees).
+        expected = src == dst or evaluate(infos[src], infos[dst], port, proto, policies, ns_labels).allowed
+        return Cell(src, dst, port, proto, "allowed" if allowed else "denied", r.outcome,
+                    expected="allowed" if expected else "denied", loopback=src == dst)
 
     with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
         cells = list(pool.map(one, jobs))

@@ -605,3 +605,11 @@ def validate_policy(policy: Mapping) -> None:
     name = policy_name(policy) or "<unnamed>"
     joined = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
     raise UsageError(f'NetworkPolicy.networking.k8s.io "{name}" is invalid: {joined}')
+
+
+def pod_info(pod: Mapping) -> PodInfo:
+    """What policies see of a Pod API object: namespace, name, labels, IP and named container ports."""
+    ports = tuple((p.get("name", ""), int(p["containerPort"]), str(p.get("protocol", "TCP")).upper())
+                  for c in pod["spec"]["containers"] for p in c.get("ports") or [] if p.get("name"))
+    return PodInfo(namespace=pod["metadata"]["namespace"], name=pod["metadata"]["name"],
+                   labels=dict(pod["metadata"].get("labels") or {}), ip=pod["status"]["podIP"], ports=ports)

@@ -3,20 +3,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..policy import PodInfo
+from ..policy import pod_info
 from . import netpol
 from .network import run
 
 if TYPE_CHECKING:
     from .cluster import Cluster
-
-
-def pod_info(pod: dict) -> PodInfo:
-    """What policies see of a pod: namespace, name, labels, IP and named container ports."""
-    ports = tuple((p.get("name", ""), int(p["containerPort"]), str(p.get("protocol", "TCP")).upper())
-                  for c in pod["spec"]["containers"] for p in c.get("ports") or [] if p.get("name"))
-    return PodInfo(namespace=pod["metadata"]["namespace"], name=pod["metadata"]["name"],
-                   labels=dict(pod["metadata"].get("labels") or {}), ip=pod["status"]["podIP"], ports=ports)
 
 
 class PolicyAgent:

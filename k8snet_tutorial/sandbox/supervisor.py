@@ -18,6 +18,7 @@ from .rpc import Handlers
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 256  # the matrix sends many probes at once
 
 
 def serve(name: str, config_path: str | None, state: str, host_netns: int) -> int:
