@@ -63,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocols", default="tcp", help="comma-separated: tcp,udp")
     p.add_argument("--timeout", type=float, default=1.0)
     p.add_argument("--json", action="store_true")
+    p = cmd("explain", "why a pod may or may not reach another: policies, the real probe, the rules it hit")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("source", metavar="FROM", help="a pod (NAME or NS/NAME)")
+    p.add_argument("target", metavar="TO", help="a pod (NAME or NS/NAME)")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--protocol", choices=("tcp", "udp"), default="tcp")
+    p = cmd("spread", "send N requests to a Service and count which pod answered each")
+    p.add_argument("-n", "--namespace", default="default")
+    p.add_argument("source", metavar="FROM")
+    p.add_argument("target", metavar="SERVICE")
+    p.add_argument("--count", type=int, default=30)
+    p.add_argument("--port", type=int)
     p = cmd("diagram", "draw the live topology with graphviz")
     p.add_argument("-n", "--namespace")
     p.add_argument("-o", "--output", help="FILE.svg, FILE.png or FILE.dot (default: DOT on standard output)")
@@ -133,6 +145,12 @@ def run(a: argparse.Namespace) -> int:
         m = lab.matrix(a.namespaces or ["default"], _split_ints(a.ports), [p for p in a.protocols.split(",") if p],
                        a.timeout)
         print(m.to_json() if a.json else m)
+    elif a.command == "explain":
+        e = lab.explain(a.source, a.target, port=a.port, protocol=a.protocol, namespace=a.namespace)
+        print(e)
+        return 0 if e.agrees else 1
+    elif a.command == "spread":
+        print(lab.spread(a.source, a.target, a.count, namespace=a.namespace, port=a.port))
     elif a.command == "diagram":
         g = lab.diagram(namespace=a.namespace)
         if not a.output:

@@ -149,6 +149,15 @@ class Lab:
             raise UsageError(f"probe: protocol must be tcp or udp, not {protocol!r}")
         return self.backend.probe(source, target, namespace=namespace, port=port, protocol=protocol, timeout=timeout)
 
+    def spread(self, source: str, target: str, n: int = 30, *, namespace: str = "default", port: int | None = None,
+               protocol: str = "tcp", timeout: float = 2.0) -> "Spread":
+        """Send n requests (n ≤ 1000) from a pod to a Service and count which endpoint answered each."""
+        if not 1 <= n <= 1000:
+            raise UsageError("spread: n must be between 1 and 1000")
+        results = [self.probe(source, target, namespace=namespace, port=port, protocol=protocol, timeout=timeout)
+                   for _ in range(n)]
+        return Spread(target, results)
+
     def matrix(self, namespaces: Sequence[str] = ("default",), ports: Sequence[int] = (80,),
                protocols: Sequence[str] = ("tcp",), timeout: float = 1.0):
         """Every pod of the namespaces probes every other one on each port: who can reach whom."""
@@ -160,6 +169,10 @@ class Lab:
         from .explain import explain
         return explain(self, source, target, port=port, protocol=protocol, namespace=namespace)
 
+    def kill(self, pod: str, *, namespace: str = "default", container: str | None = None) -> str:
+        """Make a container crash (its server or process stops): readiness fails, then the kubelet restarts it."""
+        return self.backend.kill(pod, namespace=namespace, container=container)
+
     def diagram(self, *, namespace: str | None = None, highlight: ProbeResult | None = None):
         """A graphviz picture of the live topology: nodes holding their pods, with IPs."""
         from .diagrams import topology_diagram
@@ -167,6 +180,28 @@ class Lab:
 
     def __repr__(self) -> str:
         return f"Lab(name={self.name!r}, backend={self.backend_name!r})"
+
+
+class Spread:
+    """How n requests to one target were shared among the pods that answered."""
+
+    def __init__(self, target: str, results: list[ProbeResult]) -> None:
+        self.target = target
+        self.results = results
+        self.counts: dict[str, int] = {}
+        for r in results:
+            key = r.responder if r.ok and r.responder else f"({r.outcome})"
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __str__(self) -> str:
+        width = max((len(k) for k in self.counts), default=8)
+        lines = [f"{len(self.results)} requests to {self.target}:"]
+        for key, count in sorted(self.counts.items()):
+            lines.append(f"  {key:<{width}}  {count:>4}  {'#' * count}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(str(self))
 
 
 class Lines(list):

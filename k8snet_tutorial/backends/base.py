@@ -104,6 +104,12 @@ class Backend(ABC):
              container: str | None = None, node: str | None = None, timeout: float = 30) -> CommandResult:
         """Run a command inside a pod's (or, with node=, a node's) namespaces."""
 
+    def kill(self, pod: str, *, namespace: str = "default", container: str | None = None) -> str:
+        """Crash a container on purpose (the backend decides how: stop its server, or kill its main process)."""
+        argv = ["sh", "-c", "kill 1"]
+        r = self.exec(pod, argv, namespace=namespace, container=container)
+        return f'container of pod "{pod}" killed' if r.ok else str(r)
+
     @abstractmethod
     def probe(self, source: str, target: str, *, namespace: str = "default", port: int | None = None,
               protocol: str = "tcp", timeout: float = 2.0) -> ProbeResult:

@@ -260,6 +260,9 @@ class SandboxBackend(Backend):
         return CommandResult(**self.call("exec", timeout=timeout + 10, command=list(command), pod=pod,
                                          namespace=namespace, container=container, node=node, exec_timeout=timeout))
 
+    def kill(self, pod: str, *, namespace: str = "default", container: str | None = None) -> str:
+        return self.call("kill", pod=pod, namespace=namespace, container=container)
+
     def probe(self, source: str, target: str, *, namespace: str = "default", port: int | None = None,
               protocol: str = "tcp", timeout: float = 2.0) -> ProbeResult:
         return ProbeResult(**self.call("probe", timeout=timeout + 30, source=source, target=target,

@@ -443,7 +443,8 @@ class Cluster:
                     with open(hosts, "w") as f:
                         f.write(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{n.ip}\t{node}\n")
                 env = dict(BASE_ENV)
-                setup = nsutil.child_setup(n.netns, [(hosts, "/etc/hosts")], new_session=True, hostname=node)
+                setup = nsutil.child_setup(n.netns, [(hosts, "/etc/hosts")], new_session=True, hostname=node,
+                                           own_pids=True)
             else:
                 obj = self.store.get("Pod", namespace, pod or "")
                 if obj is None:
@@ -457,8 +458,22 @@ class Cluster:
                 rt = self.kubelet.pods.get(f"{namespace}/{pod}")
                 if rt is None:
                     raise UsageError(f"pod {pod} is not running")
-                setup, env = self.kubelet.setup_for(obj, c), self.kubelet.env(obj, c)
+                setup, env = self.kubelet.setup_for(obj, c, own_pids=True), self.kubelet.env(obj, c)
         return self.kubelet.exec(command, setup=setup, env=env, timeout=timeout)
+
+    def kill(self, namespace: str, pod: str, container: str | None) -> str:
+        """Crash one container: its servers close (or its process is killed); the kubelet notices and restarts it."""
+        with self.lock:
+            obj = self.store.get("Pod", namespace, pod)
+            if obj is None:
+                raise UsageError(f'Error from server (NotFound): pods "{pod}" not found')
+            names = [c["name"] for c in obj["spec"]["containers"]]
+            name = container or names[0]
+            if name not in names:
+                raise UsageError(f"container {name} is not valid for pod {pod}: choose one of [{' '.join(names)}]")
+            self.workloads.stop(f"{namespace}/{pod}", name)
+            self.kubelet.tick()
+            return f'container "{name}" of pod "{pod}" crashed; the kubelet will restart it'
 
     def logs(self, namespace: str, pod: str, container: str | None, tail: int | None = None) -> str:
         """A container's log."""

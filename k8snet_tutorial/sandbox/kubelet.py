@@ -145,12 +145,12 @@ class Kubelet:
                     with open(os.path.join(vdir, k), "w") as f:
                         f.write(v)
 
-    def setup_for(self, pod: dict, container: dict) -> Callable[[], None]:
+    def setup_for(self, pod: dict, container: dict, own_pids: bool = False) -> Callable[[], None]:
         """The preexec_fn that puts a process inside a container: pod netns, hostname, files and volumes."""
         rt = self.pods[f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"]
         return nsutil.child_setup(rt.net.netns, self.binds(pod, container), new_session=True,
                                   hostname=pod["spec"].get("hostname") or pod["metadata"]["name"],
-                                  scratch=os.path.join(rt.dir, "rootfs"))
+                                  scratch=os.path.join(rt.dir, "rootfs"), own_pids=own_pids)
 
     def binds(self, pod: dict, container: dict | None) -> list[tuple]:
         """The files and volumes a container sees over the host's filesystem."""

@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
 MS_REMOUNT = 32
@@ -79,12 +80,14 @@ def netns(path: str) -> Iterator[None]:
 
 
 def child_setup(net: str | None, binds: list[tuple] = (), workdir: str | None = None,
-                new_session: bool = False, hostname: str | None = None, scratch: str | None = None) -> Callable[[], None]:
+                new_session: bool = False, hostname: str | None = None, scratch: str | None = None,
+                own_pids: bool = False) -> Callable[[], None]:
     """A preexec_fn that puts a child in a netns and a private mount namespace with files bound over host paths.
 
     `binds` holds (source, target[, readonly]); when a target needs a new top-level folder and `scratch`
     (an empty folder) is given, the child gets a root of its own there: the host's top-level folders bound
-    in, plus the new mount points, then chroot.
+    in, plus the new mount points, then chroot. With `own_pids`, the command runs as pid 1 of a fresh pid
+    namespace (with its own /proc), so `ps` shows only it and `kill 1` cannot reach the lab's supervisor.
     """
     def setup() -> None:
         if new_session:
@@ -109,9 +112,24 @@ def child_setup(net: str | None, binds: list[tuple] = (), workdir: str | None = 
             if root:
                 os.chroot(root)
                 os.chdir("/")
+        if own_pids:
+            _enter_own_pid_namespace(mounted=bool(binds))
         if workdir:
             os.chdir(workdir)
     return setup
+
+
+def _enter_own_pid_namespace(mounted: bool) -> None:
+    """Fork into a new pid namespace: the parent only waits and passes the child's exit status on."""
+    if not mounted:
+        unshare(CLONE_NEWNS)
+        mount("none", "/", None, MS_REC | MS_PRIVATE)
+    unshare(CLONE_NEWPID)
+    pid = os.fork()
+    if pid:
+        _, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) % 256 if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+    mount("proc", "/proc", "proc", 0)
 
 
 def _needs_top_level(target: str) -> bool:

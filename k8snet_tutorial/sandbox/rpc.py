@@ -148,6 +148,9 @@ class Handlers:
             return int(ports[0]["port"]) if ports else None
         return None
 
+    def op_kill(self, pod: str, namespace: str = "default", container: str | None = None) -> str:
+        return self.cluster.kill(namespace, pod, container)
+
     def op_kubectl(self, args: list[str]) -> dict:
         from .kubectl import run_kubectl
         r = run_kubectl(list(args), KubectlView(self.cluster))
