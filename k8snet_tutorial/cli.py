@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--namespace", dest="namespaces", action="append", metavar="NS")
     p.add_argument("--ports", default="80", help="comma-separated ports (default 80)")
     p.add_argument("--protocols", default="tcp", help="comma-separated: tcp,udp")
-    p.add_argument("--timeout", type=float, default=1.0)
+    p.add_argument("--timeout", type=float, default=0.5, help="seconds before a silent probe counts as denied")
     p.add_argument("--json", action="store_true")
     p = cmd("explain", "why a pod may or may not reach another: policies, the real probe, the rules it hit")
     p.add_argument("-n", "--namespace", default="default")

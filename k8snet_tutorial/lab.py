@@ -159,7 +159,7 @@ class Lab:
         return Spread(target, results)
 
     def matrix(self, namespaces: Sequence[str] = ("default",), ports: Sequence[int] = (80,),
-               protocols: Sequence[str] = ("tcp",), timeout: float = 1.0):
+               protocols: Sequence[str] = ("tcp",), timeout: float = 0.5):
         """Every pod of the namespaces probes every other one on each port: who can reach whom."""
         from .matrix import run_matrix
         return run_matrix(self, list(namespaces), list(ports), list(protocols), timeout)

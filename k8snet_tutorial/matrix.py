@@ -12,7 +12,8 @@ from .policy import evaluate, pod_info
 if TYPE_CHECKING:
     from .lab import Lab
 
-MAX_WORKERS = 16
+MAX_WORKERS = 32
+DEFAULT_TIMEOUT = 0.5  # a denied probe costs this much: drops are silent
 
 
 @dataclass
