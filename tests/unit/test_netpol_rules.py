@@ -136,7 +136,8 @@ def test_deterministic_whatever_the_input_order() -> None:
     rng = random.Random(5)
     for _ in range(5):
         local, pods, pols = LOCAL[:], ALL[:], POLICIES[:]
-        rng.shuffle(local), rng.shuffle(pods), rng.shuffle(pols)
+        for items in (local, pods, pols):
+            rng.shuffle(items)
         assert node_ruleset(local, pods, pols, {}) == first
 
 
