@@ -296,7 +296,7 @@ def _pod_lines(state: _State, pod: dict) -> list[str]:
 
 
 def _label(lines: Iterable[str]) -> str:
-    return "\n".join(lines)
+    return "\\n".join(lines)
 
 
 def _probe_path(result: "ProbeResult") -> str:
@@ -463,7 +463,7 @@ def _highlight(state: _State, canvas: _Canvas, result: "ProbeResult") -> None:
     else:
         dst = "probe/target"
         text = result.target if not result.address or result.address == result.target else (
-            f"{result.target}\n{result.address}")
+            _label([result.target, result.address]))
         canvas.extra_nodes[dst] = {"label": text, "fillcolor": OTHER_FILL}
     canvas.edge(src, dst, label=first_label, **bold)
     canvas.restyle(dst, color=colour, penwidth="2")
@@ -474,7 +474,7 @@ def _responder_id(state: _State, canvas: _Canvas, pod: dict | None, name: str) -
         return state.pod_id(pod)
     rid = "probe/responder"
     ip = pod and (pod.get("status") or {}).get("podIP")
-    label = (_ref(pod) if pod is not None else name) + (f"\n{ip}" if ip else "")
+    label = (_ref(pod) if pod is not None else name) + (f"\\n{ip}" if ip else "")
     canvas.extra_nodes[rid] = {"label": label, "fillcolor": READY_FILL}
     return rid
 
