@@ -5,7 +5,7 @@ import os
 import platform
 import sys
 
-from . import lab_bench
+from . import lab_bench, proxy_bench
 
 
 def machine() -> str:
@@ -19,6 +19,8 @@ def main() -> int:
     """Print the report."""
     print(f"## Figures from `make bench`\n\nMachine: {machine()}\n")
     print(lab_bench.report())
+    print()
+    print(proxy_bench.report())
     return 0
 
 
