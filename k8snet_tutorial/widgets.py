@@ -148,8 +148,8 @@ class ProbeExplorer(LabWidget):
             self.outcome.value = html.escape(self._prompt())
         if self.show_diagram:
             try:
-                self.picture.value = topology_diagram(self.lab, namespace=self.namespace,
-                                                      highlight=self.result).svg_inline()
+                svg = topology_diagram(self.lab, namespace=self.namespace, highlight=self.result).svg_inline()
+                self.picture.value = f'<div style="overflow:auto;max-width:100%">{svg}</div>'
             except Exception as e:  # noqa: BLE001 — no `dot`, or a lab that went away: say so, keep the widget
                 self.picture.value = html.escape(_("(no diagram: {reason})").format(reason=e))
 

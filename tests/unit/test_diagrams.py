@@ -200,7 +200,8 @@ def test_services_with_addresses_and_arrows_to_their_endpoints() -> None:
     nodes, edges = dot_nodes(src), dot_edges(src)
     assert nodes["svc/default/web"]["label"] == r"web\nClusterIP 10.96.40.206\n80/TCP → http"
     assert nodes["svc/default/web-np"]["label"] == r"web-np\nNodePort 10.96.153.251\n80:30080/TCP → http"
-    assert nodes["svc/default/web-lb"]["label"] == r"web-lb\nLoadBalancer 10.96.16.169\n80:32735/TCP\nexternal 172.18.255.2"
+    assert nodes["svc/default/web-lb"]["label"] == (
+        r"web-lb\nLoadBalancer 10.96.16.169\n80:32735/TCP\nexternal 172.18.255.2")
     assert nodes["svc/default/legacy-db"]["label"] == r"legacy-db\nExternalName db.legacy.example.com"
     ready = edges[("svc/default/web", "pod/default/web-7b5f57d479-aaaaa")]
     assert ready["color"] == SERVICE_COLOUR and "style" not in ready

@@ -9,7 +9,7 @@ from k8snet_tutorial import widgets
 from k8snet_tutorial.errors import UsageError
 from k8snet_tutorial.results import CommandResult, ProbeResult
 from k8snet_tutorial.widgets import ProbeExplorer, ReplicaSlider, probe_explorer, replica_slider
-from test_diagrams import FakeLab, endpoint_slice, node, pod, service, shop
+from test_diagrams import FakeLab, endpoint_slice, node, service, shop
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 HAVE_DOT = shutil.which("dot") is not None
@@ -107,7 +107,7 @@ def test_jupyter_gets_the_live_widget_and_our_text() -> None:
 @pytest.mark.skipif(not HAVE_DOT, reason="graphviz's `dot` is not installed")
 def test_explorer_draws_the_path() -> None:
     ex = probe_explorer(explorer_lab())
-    assert ex.picture.value.startswith("<svg") and "10.96.40.206" in ex.picture.value
+    assert "<svg" in ex.picture.value and "10.96.40.206" in ex.picture.value
     before = ex.picture.value
     ex.probe()
     assert ex.picture.value != before and "#2e7d32" in ex.picture.value  # the green path
@@ -179,7 +179,8 @@ class ScalingLab(FakeLab):
                  f'-m tcp --dport 80 -j KUBE-SVC-X']
         lines += [f'-A KUBE-SEP-{i} -p tcp -m comment --comment "{self.ns}/web:http" -m tcp -j DNAT '
                   f'--to-destination {ip}:80' for i, ip in enumerate(ips)]
-        lines.append('-A KUBE-SEP-Z -p tcp -m comment --comment "other/thing" -m tcp -j DNAT --to-destination 1.2.3.4:80')
+        lines.append('-A KUBE-SEP-Z -p tcp -m comment --comment "other/thing" -m tcp -j DNAT '
+                     '--to-destination 1.2.3.4:80')
         return CommandResult(command.split(), 0, "*nat\n" + "\n".join(lines) + "\nCOMMIT\n")
 
 
