@@ -529,7 +529,7 @@ spec:
 lab.apply("manifests/04-dns/payment-headless.yaml")
 """),
     code("""
-lab.kubectl("get svc payment-service payment-headless")
+lab.kubectl("get svc payment-service payment-headless -o wide")
 """),
     code("""
 print(lab.exec("busybox", "dig +noall +answer payment-service.default.svc.cluster.local"))
