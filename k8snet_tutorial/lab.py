@@ -11,8 +11,9 @@ from . import backends
 from .backends.base import Backend, Progress, no_progress
 from .config import ClusterConfig, load_config
 from .errors import UsageError
+from .i18n import _, ngettext
 from .manifests import load_paths
-from .results import CommandResult, ProbeResult, Status
+from .results import CommandResult, ProbeResult, Status, outcome_word
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,7 +68,8 @@ class Lab:
         lab.start()
         if was_running:
             lab.backend.reset(lab.progress)
-            lab.message = f"lab {lab.name!r} ({lab.backend_name}) is up, starting fresh"
+            lab.message = _("lab {name} ({backend}) is up, starting fresh").format(name=repr(lab.name),
+                                                                                  backend=lab.backend_name)
         return lab
 
     def start(self) -> str:
@@ -97,7 +99,7 @@ class Lab:
     def apply(self, *paths: str | os.PathLike, stdin=None) -> "Lines":
         """Apply manifest files or folders (or '-' with stdin); returns kubectl-style lines."""
         if not paths:
-            raise UsageError("apply: give at least one file or folder (or '-' for standard input)")
+            raise UsageError(_("apply: give at least one file or folder (or '-' for standard input)"))
         objects = load_paths(_resolve_paths(paths), stdin=stdin)
         return Lines(self.backend.apply(objects, self.progress))
 
@@ -129,7 +131,7 @@ class Lab:
         for p in self.pods(namespace):
             if p["metadata"]["name"] == pod:
                 return p["status"]["podIP"]
-        raise UsageError(f'pod "{pod}" not found in namespace {namespace!r}')
+        raise UsageError(_('pod "{name}" not found in namespace {namespace}').format(name=pod, namespace=repr(namespace)))
 
     # -- commands and packets -------------------------------------------------------
     def exec(self, pod: str | None, command: str | Sequence[str], *, namespace: str = "default",
@@ -146,14 +148,14 @@ class Lab:
               protocol: str = "tcp", timeout: float = 2.0) -> ProbeResult:
         """Open a real connection from a pod to a target (pod, IP, IP:port or URL) and report what happened."""
         if protocol.lower() not in ("tcp", "udp"):
-            raise UsageError(f"probe: protocol must be tcp or udp, not {protocol!r}")
+            raise UsageError(_("probe: protocol must be tcp or udp, not {protocol}").format(protocol=repr(protocol)))
         return self.backend.probe(source, target, namespace=namespace, port=port, protocol=protocol, timeout=timeout)
 
     def spread(self, source: str, target: str, n: int = 30, *, namespace: str = "default", port: int | None = None,
                protocol: str = "tcp", timeout: float = 2.0) -> "Spread":
         """Send n requests (n ≤ 1000) from a pod to a Service and count which endpoint answered each."""
         if not 1 <= n <= 1000:
-            raise UsageError("spread: n must be between 1 and 1000")
+            raise UsageError(_("spread: n must be between 1 and 1000"))
         results = [self.probe(source, target, namespace=namespace, port=port, protocol=protocol, timeout=timeout)
                    for _ in range(n)]
         return Spread(target, results)
@@ -173,10 +175,10 @@ class Lab:
         """Make a container crash (its server or process stops): readiness fails, then the kubelet restarts it."""
         return self.backend.kill(pod, namespace=namespace, container=container)
 
-    def diagram(self, *, namespace: str | None = None, highlight: ProbeResult | None = None):
-        """A graphviz picture of the live topology: nodes holding their pods, with IPs."""
+    def diagram(self, *, namespace: str | None = None, highlight: ProbeResult | None = None, **options):
+        """A graphviz picture of the live topology: nodes holding their pods, Services and a probe's path."""
         from .diagrams import topology_diagram
-        return topology_diagram(self, namespace=namespace, highlight=highlight)
+        return topology_diagram(self, namespace=namespace, highlight=highlight, **options)
 
     def __repr__(self) -> str:
         return f"Lab(name={self.name!r}, backend={self.backend_name!r})"
@@ -194,10 +196,13 @@ class Spread:
             self.counts[key] = self.counts.get(key, 0) + 1
 
     def __str__(self) -> str:
-        width = max((len(k) for k in self.counts), default=8)
-        lines = [f"{len(self.results)} requests to {self.target}:"]
+        # Failed requests are counted under "(outcome)" in English (data); shown here in the learner's language.
+        labels = {k: f"({outcome_word(k[1:-1])})" if k.startswith("(") and k.endswith(")") else k for k in self.counts}
+        width = max((len(v) for v in labels.values()), default=8)
+        n = len(self.results)
+        lines = [ngettext("{n} request to {target}:", "{n} requests to {target}:", n).format(n=n, target=self.target)]
         for key, count in sorted(self.counts.items()):
-            lines.append(f"  {key:<{width}}  {count:>4}  {'#' * count}")
+            lines.append(f"  {labels[key]:<{width}}  {count:>4}  {'#' * count}")
         return "\n".join(lines)
 
     def _repr_pretty_(self, p, cycle) -> None:

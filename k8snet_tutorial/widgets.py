@@ -1,4 +1,4 @@
-"""ipywidgets for the cells where clicking beats typing: a probe explorer and a replica slider.
+"""ipywidgets for the cells where clicking beats typing: a probe explorer, a replica slider, a prediction grid.
 
 Each function returns an object that shows the live widget in JupyterLab and, where no frontend runs
 (nbval, a terminal), a stable plain-text account of its current state: what nbval compares.
@@ -343,3 +343,104 @@ def replica_slider(lab: "Lab", deployment: str, namespace: str = "default", serv
                    **options: Any) -> ReplicaSlider:
     """A slider that scales a Deployment and shows its Service's endpoints and kube-proxy rules following."""
     return ReplicaSlider(lab, deployment, namespace, service, **options)
+
+
+# -- predict, then probe ----------------------------------------------------------------------------------
+
+class PredictionGrid(LabWidget):
+    """The learner predicts who may reach whom, then real probes fill in what the kernel and the evaluator say."""
+
+    CYCLE = {"?": "allowed", "allowed": "denied", "denied": "?"}
+    SYMBOL = {"?": "?", "allowed": ".", "denied": "X"}
+
+    def __init__(self, lab: "Lab", namespaces: list[str], *, port: int = 80, protocol: str = "tcp",
+                 timeout: float = 0.5) -> None:
+        self.lab, self.namespaces, self.port, self.protocol, self.timeout = lab, namespaces, port, protocol, timeout
+        self.pods = [f"{ns}/{p['metadata']['name']}" for ns in namespaces for p in lab.pods(ns)
+                     if (p.get("status") or {}).get("podIP")]
+        self.prediction: dict[tuple[str, str], str] = {(s, t): "?" for s in self.pods for t in self.pods if s != t}
+        self.matrix = None
+        self.buttons: dict[tuple[str, str], widgets.Button] = {}
+        rows = [widgets.HBox([widgets.Label("", layout=widgets.Layout(width="14em"))]
+                             + [widgets.Label(str(i), layout=widgets.Layout(width="3em")) for i in range(len(self.pods))])]
+        for s in self.pods:
+            cells = [widgets.Label(s, layout=widgets.Layout(width="14em"))]
+            for t in self.pods:
+                if s == t:
+                    cells.append(widgets.Label("—", layout=widgets.Layout(width="3em")))
+                    continue
+                b = widgets.Button(description="?", layout=widgets.Layout(width="3em"))
+                b.on_click(lambda _, key=(s, t): self._toggle(key))
+                self.buttons[(s, t)] = b
+                cells.append(b)
+            rows.append(widgets.HBox(cells))
+        self.run_button = widgets.Button(description=_("Probe"), button_style="primary")
+        self.run_button.on_click(lambda _: self.run())
+        self.output = widgets.HTML()
+        legend = widgets.HTML(_pre(_("Click a cell to predict: ? → . (allowed) → X (denied). Then press “Probe”.")
+                                   + "\n" + "  ".join(f"{i}={p}" for i, p in enumerate(self.pods))))
+        self.box = widgets.VBox([legend, *rows, self.run_button, self.output])
+
+    def _toggle(self, key: tuple[str, str]) -> None:
+        self.predict({key: self.CYCLE[self.prediction[key]]})
+
+    def predict(self, cells: dict[tuple[str, str], str]) -> "PredictionGrid":
+        """Set predictions from code: {("ns/from", "ns/to"): "allowed" | "denied"}."""
+        for key, value in cells.items():
+            if key not in self.prediction or value not in self.SYMBOL:
+                raise K8snetError(_("unknown cell {key} or value {value}").format(key=key, value=value))
+            self.prediction[key] = value
+            self.buttons[key].description = self.SYMBOL[value]
+        return self
+
+    def run(self) -> "PredictionGrid":
+        """Probe every pair for real and compare the prediction, the evaluator and the kernel."""
+        self.matrix = self.lab.matrix(self.namespaces, ports=[self.port], protocols=[self.protocol],
+                                      timeout=self.timeout)
+        for c in self.matrix.cells:
+            key = (c.source, c.target)
+            if key in self.buttons:
+                guess = self.prediction[key]
+                self.buttons[key].button_style = "" if guess == "?" else ("success" if guess == c.observed else "danger")
+        self.output.value = _pre(self.text())
+        return self
+
+    @property
+    def score(self) -> tuple[int, int]:
+        """(right predictions, predicted cells) once probed."""
+        if self.matrix is None:
+            return 0, 0
+        observed = {(c.source, c.target): c.observed for c in self.matrix.cells}
+        made = [k for k, v in self.prediction.items() if v != "?"]
+        return sum(self.prediction[k] == observed[k] for k in made), len(made)
+
+    def text(self) -> str:
+        """The grid as text: per cell, prediction / evaluator / kernel."""
+        head = _("{proto}/{port}: prediction / policies / kernel (. allowed, X denied, ? no prediction)").format(
+            proto=self.protocol.upper(), port=self.port)
+        if self.matrix is None:
+            made = sum(v != "?" for v in self.prediction.values())
+            return head + "\n" + _("{made} of {total} cells predicted; not probed yet.").format(
+                made=made, total=len(self.prediction))
+        cells = {(c.source, c.target): c for c in self.matrix.cells}
+        width = max(len(p) for p in self.pods)
+        lines = [head, " " * (width + 1) + " ".join(f"{i:^5}" for i in range(len(self.pods)))]
+        for s in self.pods:
+            row = []
+            for t in self.pods:
+                if s == t:
+                    row.append("  —  ")
+                    continue
+                c = cells[(s, t)]
+                row.append(self.SYMBOL[self.prediction[(s, t)]] + "/" + self.SYMBOL[c.expected] + "/"
+                           + self.SYMBOL[c.observed])
+            lines.append(f"{s:<{width}} " + " ".join(row))
+        right, made = self.score
+        lines.append("  ".join(f"{i}={p}" for i, p in enumerate(self.pods)))
+        lines.append(_("{right} of your {made} predictions match the kernel.").format(right=right, made=made))
+        return "\n".join(lines)
+
+
+def prediction_grid(lab: "Lab", namespaces: list[str] | str = "default", **options: Any) -> PredictionGrid:
+    """Predict, then probe: a grid to fill in before real packets show who may reach whom."""
+    return PredictionGrid(lab, [namespaces] if isinstance(namespaces, str) else list(namespaces), **options)
