@@ -13,7 +13,7 @@ endpoints et répond par des adresses à jour.
 
 **À la fin de ce chapitre, vous saurez :**
 - trouver le DNS du cluster et lire le `/etc/resolv.conf` qu'un pod reçoit ;
-- prévoir quelles requêtes part un nom court, et pourquoi `ndots:5` en multiplie certaines ;
+- prévoir en quelles requêtes se transforme un nom court, et pourquoi `ndots:5` en multiplie certaines ;
 - lire les enregistrements A, SRV et PTR que sert CoreDNS, et reconnaître la réponse d'un Service headless ;
 - distinguer une faute de frappe (NXDOMAIN) d'un nom que personne ne peut résoudre (SERVFAIL) ;
 - expliquer ce que fait un cache qui garde une réponse trop longtemps, et pourquoi une IP écrite en dur
@@ -343,18 +343,18 @@ commande atteindrait `example.com` par le résolveur du nœud.
 
 ## Avant : `order-service` et ses adresses IP écrites en dur
 
-Passons à une vraie équipe. Son service de commandes, `order-service`, parle à trois autres
-services : paiement, inventaire et utilisateurs. Dans la première version, leurs adresses sont
-inscrites dans des variables d'environnement, relevées un jour à la main.
+Place à un cas concret. Une équipe fait tourner un service de commandes, `order-service`, qui
+parle à trois autres services : paiement, inventaire et utilisateurs. Dans la première version, leurs
+adresses sont inscrites dans des variables d'environnement, relevées un jour à la main.
 """, en="""
 `curl`'s exit code 6 means "could not resolve host". On a real cluster the same command would reach
 `example.com` through the node's resolver.
 
 ## Before: `order-service` and its hard-coded IP addresses
 
-Now a real team. Its order service, `order-service`, talks to three other services: payment,
-inventory and users. In the first version their addresses sit in environment variables, copied down
-by hand one day.
+Now for a real-world case. A team runs an order service, `order-service`, which talks to three
+other services: payment, inventory and users. In the first version their addresses sit in
+environment variables, copied down by hand one day.
 """),
     code("""
 lab.apply("manifests/04-dns/order-service-1-before.yaml")
@@ -691,10 +691,9 @@ Trois leçons :
   **redemander au DNS quand une connexion échoue**, au lieu de s'acharner sur l'ancienne adresse.
 
 Un TTL court rend les changements visibles vite mais multiplie les requêtes ; un TTL long soulage
-CoreDNS mais prolonge la vie des réponses périmées. La configuration de CoreDNS qu'installent kubeadm
-et kind retient 30 secondes. Les sondes de
-disponibilité jouent aussi leur rôle : un pod qui n'est pas prêt quitte les endpoints, donc les
-réponses du DNS, avant de disparaître.
+CoreDNS mais prolonge la vie des réponses périmées. La configuration de CoreDNS qu'installent
+kubeadm et kind retient 30 secondes. Les sondes de disponibilité jouent aussi leur rôle : un pod qui
+n'est pas prêt quitte les endpoints, donc les réponses du DNS, avant de disparaître.
 
 ## Le paiement déménage dans `finance`
 
@@ -715,8 +714,8 @@ Three lessons:
 
 A short TTL makes changes visible quickly but multiplies queries; a long one spares CoreDNS but
 stretches the life of stale answers. The CoreDNS configuration kubeadm and kind install settles on
-30 seconds. Readiness probes play their
-part too: a pod that is not ready leaves the endpoints, and so the DNS answers, before it goes away.
+30 seconds. Readiness probes play their part too: a pod that is not ready leaves the endpoints, and
+so the DNS answers, before it goes away.
 
 ## Payment moves to `finance`
 
@@ -747,12 +746,13 @@ assert moved["PAYMENT_SERVICE_HOST"].responder in finance_payment
 complet n'est même pas nécessaire : depuis `default`, `payment-service.finance` suffit. La liste de
 recherche l'essaie d'abord dans `default` (échec), puis avec `svc.cluster.local` (succès). Le nom
 court seul, en revanche, ne mène plus nulle part : il désignait le Service de `default`, qui n'existe
-plus.
+plus (d'où le SERVFAIL, pour la raison vue plus haut : la dernière question sort du cluster).
 """, en="""
 `order-service` followed along knowing nothing about the move but the new name. In fact the full name
 is not even needed: from `default`, `payment-service.finance` is enough. The search path tries it in
 `default` first (no luck), then with `svc.cluster.local` (found). The bare short name, on the other
-hand, leads nowhere now: it meant the Service in `default`, which is gone.
+hand, leads nowhere now: it meant the Service in `default`, which is gone (hence the SERVFAIL, for
+the reason seen earlier: the last question leaves the cluster).
 """),
     code("""
 lab.exec(order, "dig +search +showsearch +noall +question +answer payment-service.finance")
