@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .. import errors
+from ..i18n import N_, _, language, ngettext
 from ..results import CommandResult, ProbeResult, Status
 from .base import Backend, Capabilities, Detection, Progress, no_progress
 
@@ -55,7 +56,7 @@ class SandboxBackend(Backend):
         network_policy=True,
         ingress=False,
         load_balancer=True,
-        notes={"ipvs": "this kernel has no IPVS inside an unprivileged namespace"},
+        notes={"ipvs": N_("this kernel has no IPVS inside an unprivileged namespace")},
     )
 
     def __init__(self, config, *, context: str | None = None) -> None:
@@ -69,28 +70,33 @@ class SandboxBackend(Backend):
     def detect(cls) -> Detection:
         """Linux, the `unshare` and `ip` tools, and unprivileged user namespaces."""
         if platform.system() != "Linux":
-            return Detection(False, "the sandbox needs Linux network namespaces")
+            return Detection(False, _("the sandbox needs Linux network namespaces"))
         for tool in ("unshare", "ip"):
             if shutil.which(tool) is None:
-                return Detection(False, f"the `{tool}` tool is missing (apt-get install util-linux iproute2)")
+                return Detection(False, _("the `{tool}` tool is missing (apt-get install util-linux iproute2)").format(
+                    tool=tool))
         try:
             probe = subprocess.run(["unshare", "--user", "--map-root-user", "--net", "true"], capture_output=True,
                                    timeout=10)
         except (OSError, subprocess.TimeoutExpired) as e:
-            return Detection(False, f"cannot create a user namespace: {e}")
+            return Detection(False, _("cannot create a user namespace: {error}").format(error=e))
         if probe.returncode != 0:
-            return Detection(False, "this kernel does not let an ordinary user create user namespaces "
-                             f"({probe.stderr.decode().strip()}); try `sysctl kernel.unprivileged_userns_clone=1`")
-        return Detection(True, "Linux user and network namespaces are available")
+            return Detection(False, _("this kernel does not let an ordinary user create user namespaces ({error});"
+                                      " try `sysctl kernel.unprivileged_userns_clone=1`").format(
+                error=probe.stderr.decode().strip()))
+        return Detection(True, _("Linux user and network namespaces are available"))
 
     # -- talking to the supervisor ------------------------------------------------
     def call(self, op: str, *, timeout: float = 120, **args):
-        """Send one request to the supervisor and return its result (or raise its error)."""
+        """Send one request to the supervisor and return its result (or raise its error).
+
+        The request carries the caller's language: the supervisor answers (errors, probe details) in it.
+        """
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                 s.settimeout(timeout)
                 s.connect(str(self.sock))
-                s.sendall((json.dumps({"op": op, "args": args}) + "\n").encode())
+                s.sendall((json.dumps({"op": op, "args": args, "lang": language()}) + "\n").encode())
                 data = b""
                 while not data.endswith(b"\n"):
                     chunk = s.recv(1 << 20)
@@ -98,13 +104,15 @@ class SandboxBackend(Backend):
                         break
                     data += chunk
         except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError):
-            raise errors.LabNotRunning(f"the sandbox lab {self.config.name!r} is not running",
-                                       hint="start it with `k8snet up` (or Lab.up() in a notebook)") from None
+            raise errors.LabNotRunning(_("the sandbox lab {name} is not running").format(name=repr(self.config.name)),
+                                       hint=_("start it with `k8snet up` (or Lab.up() in a notebook)")) from None
         except socket.timeout:
-            raise errors.EnvironmentProblem(f"the sandbox lab {self.config.name!r} did not answer within {timeout:g} s"
-                                            f"; its log is {self.logfile}") from None
+            raise errors.EnvironmentProblem(_("the sandbox lab {name} did not answer within {seconds} s; its log is"
+                                              " {log}").format(name=repr(self.config.name), seconds=f"{timeout:g}",
+                                                               log=self.logfile)) from None
         if not data:
-            raise errors.EnvironmentProblem(f"the sandbox lab {self.config.name!r} closed the connection; see {self.logfile}")
+            raise errors.EnvironmentProblem(_("the sandbox lab {name} closed the connection; see {log}").format(
+                name=repr(self.config.name), log=self.logfile))
         resp = json.loads(data)
         if resp["ok"]:
             return resp["result"]
@@ -123,14 +131,15 @@ class SandboxBackend(Backend):
     # -- lifecycle ---------------------------------------------------------------
     def up(self, progress: Progress = no_progress) -> str:
         if self.running():
-            return f"sandbox lab {self.config.name!r} is already running: nothing to do"
+            return _("sandbox lab {name} is already running: nothing to do").format(name=repr(self.config.name))
         self._clean_stale()
         self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
         cmd = UNSHARE + [sys.executable, "-m", "k8snet_tutorial.sandbox.supervisor", "--name", self.config.name,
                          "--state", str(self.state), "--host-netns", str(os.stat("/proc/self/ns/net").st_ino)]
         if self.config.path:
             cmd += ["--config", str(Path(self.config.path).resolve())]
-        progress(f"starting sandbox lab {self.config.name!r} ({len(self.config.nodes)} nodes)…")
+        progress(ngettext("starting sandbox lab {name} ({n} node)…", "starting sandbox lab {name} ({n} nodes)…",
+                          len(self.config.nodes)).format(name=repr(self.config.name), n=len(self.config.nodes)))
         env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]) + os.pathsep
                    + os.environ.get("PYTHONPATH", ""))
         with open(self.logfile, "wb") as log:
@@ -142,32 +151,34 @@ class SandboxBackend(Backend):
             if proc.poll() is not None:
                 tail = self.logfile.read_text(errors="replace")[-2000:]
                 self._clean_stale()
-                raise errors.EnvironmentProblem(f"the sandbox supervisor exited during start-up (status {proc.returncode}):"
-                                                f"\n{tail}")
+                raise errors.EnvironmentProblem(_("the sandbox supervisor exited during start-up (status {status}):")
+                                                .format(status=proc.returncode) + f"\n{tail}")
             if self.sock.exists() and self.running():
                 nodes = ", ".join(n.name for n in self.config.nodes)
-                return f"sandbox lab {self.config.name!r} is up: {nodes} (kube-proxy mode {self.config.proxy_mode})"
+                return _("sandbox lab {name} is up: {nodes} (kube-proxy mode {mode})").format(
+                    name=repr(self.config.name), nodes=nodes, mode=self.config.proxy_mode)
             time.sleep(0.05)
         self._kill(proc.pid)
-        raise errors.EnvironmentProblem(f"the sandbox lab did not start within {START_TIMEOUT:g} s; see {self.logfile}")
+        raise errors.EnvironmentProblem(_("the sandbox lab did not start within {seconds} s; see {log}").format(
+            seconds=f"{START_TIMEOUT:g}", log=self.logfile))
 
     def down(self) -> str:
         found = []
         pid = self._recorded_pid()
         if self.running():
             self.call("shutdown", timeout=30)
-            found.append("a running supervisor")
+            found.append(_("a running supervisor"))
         if pid is not None and self._is_ours(pid):
             self._wait_or_kill(pid)
             if not found:
-                found.append(f"a stuck supervisor (pid {pid}), stopped")
+                found.append(_("a stuck supervisor (pid {pid}), stopped").format(pid=pid))
         if self.state.exists():
             shutil.rmtree(self.state, ignore_errors=True)
             if not found:
-                found.append("state left by a crashed lab, removed")
+                found.append(_("state left by a crashed lab, removed"))
         if not found:
-            return f"sandbox lab {self.config.name!r} was not running: nothing to do"
-        return f"sandbox lab {self.config.name!r} is down ({'; '.join(found)})"
+            return _("sandbox lab {name} was not running: nothing to do").format(name=repr(self.config.name))
+        return _("sandbox lab {name} is down ({what})").format(name=repr(self.config.name), what="; ".join(found))
 
     def reset(self, progress: Progress = no_progress) -> str:
         """A fresh lab is cheaper than cleaning one: stop it and start it again (names and IPs start over)."""
@@ -209,7 +220,7 @@ class SandboxBackend(Backend):
                 os.kill(pid, sig)
             except ProcessLookupError:
                 return
-            for _ in range(40):
+            for _attempt in range(40):
                 if not Path(f"/proc/{pid}").exists():
                     return
                 try:
@@ -238,7 +249,7 @@ class SandboxBackend(Backend):
                           sources=[getattr(o, "location", None) for o in objects])
         # Like `kubectl rollout status`: come back once every readiness probe has answered once.
         for key in self.call("settle", timeout=SETTLE_TIMEOUT + 10, within=SETTLE_TIMEOUT):
-            progress(f"pod {key} is not Ready yet")
+            progress(_("pod {pod} is not Ready yet").format(pod=key))
         return lines
 
     def delete(self, objects: list[dict]) -> list[str]:

@@ -12,6 +12,7 @@ import traceback
 
 from .. import errors
 from ..config import load_config
+from ..i18n import _, using
 from . import nsutil
 from .rpc import Handlers
 
@@ -39,16 +40,21 @@ def serve(name: str, config_path: str | None, state: str, host_netns: int) -> in
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
             line = self.rfile.readline()
+            req: dict = {}
             try:
                 req = json.loads(line)
-                result = handlers.dispatch(req["op"], req.get("args") or {})
+                # Messages made while handling this request (errors, probe details) speak the caller's language,
+                # for this thread only: other callers may be served in another language at the same time.
+                with using(req.get("lang")):
+                    result = handlers.dispatch(req["op"], req.get("args") or {})
                 resp = {"ok": True, "result": result}
             except errors.K8snetError as e:
                 resp = {"ok": False, "error": {"type": type(e).__name__, "message": e.message, "hint": e.hint}}
             except Exception as e:  # a bug: report it whole rather than hang the caller
                 traceback.print_exc()
-                resp = {"ok": False, "error": {"type": "K8snetError", "message": f"sandbox supervisor error: {e!r}",
-                                               "hint": None}}
+                with using(req.get("lang") if isinstance(req, dict) else None):
+                    message = _("sandbox supervisor error: {error}").format(error=repr(e))
+                resp = {"ok": False, "error": {"type": "K8snetError", "message": message, "hint": None}}
             self.wfile.write((json.dumps(resp) + "\n").encode())
 
     sock_path = os.path.join(state, "supervisor.sock")
