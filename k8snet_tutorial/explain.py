@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
+from .i18n import _, ngettext
 from .policy import Verdict, evaluate, pod_info
 from .results import ProbeResult
 
@@ -27,7 +28,9 @@ class Hit:
 
     def __str__(self) -> str:
         what = self.comment or f"({self.verdict})"
-        return f"{self.node}: chain {self.chain}: {what} -> {self.verdict} (+{self.packets} packets)"
+        moved = ngettext("+{n} packet", "+{n} packets", self.packets).format(n=self.packets)
+        return _("{node}: chain {chain}: {rule} -> {verdict} ({packets})").format(
+            node=self.node, chain=self.chain, rule=what, verdict=self.verdict, packets=moved)
 
 
 @dataclass
@@ -46,15 +49,15 @@ class Explanation:
         return passed == self.verdict.allowed
 
     def __str__(self) -> str:
-        lines = [str(self.verdict), f"  why: {self.verdict.reason}",
-                 f"  probe: {self.probe.summary(timing=False)}"]
+        lines = [str(self.verdict), "  " + _("why: {reason}").format(reason=self.verdict.reason),
+                 "  " + _("probe: {summary}").format(summary=self.probe.summary(timing=False))]
         if self.hits:
-            lines.append("  netfilter rules the packet hit:")
+            lines.append("  " + _("netfilter rules the packet hit:"))
             lines += [f"    {h}" for h in self.hits]
         if self.note:
             lines.append(f"  {self.note}")
         if not self.agrees:
-            lines.append("  !! the kernel and the policies disagree")
+            lines.append("  !! " + _("the kernel and the policies disagree"))
         return "\n".join(lines)
 
     def _repr_pretty_(self, p, cycle) -> None:
@@ -69,7 +72,7 @@ def _find_pod(lab: "Lab", ref: str, namespace: str) -> dict:
     for p in lab.pods(ns):
         if p["metadata"]["name"] == name:
             return p
-    raise UsageError(f'explain: pod "{name}" not found in namespace {ns!r}')
+    raise UsageError(_('explain: pod "{name}" not found in namespace {namespace}').format(name=name, namespace=repr(ns)))
 
 
 def _counters(lab: "Lab", nodes: list[str]) -> dict[tuple[str, str, str, str], int]:
@@ -102,5 +105,5 @@ def explain(lab: "Lab", source: str, target: str, *, port: int, protocol: str = 
             moved = packets - before.get(key, 0)
             if moved > 0:
                 hits.append(Hit(key[0], key[1], key[2], key[3], moved))
-    note = "" if counting else "rule counters are shown on the sandbox backend (kindnet enforces policies in userspace)"
+    note = "" if counting else _("rule counters are shown on the sandbox backend (kindnet enforces policies in userspace)")
     return Explanation(verdict, result, hits, note)

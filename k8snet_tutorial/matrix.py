@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .i18n import _, ngettext
 from .policy import evaluate, pod_info
 
 if TYPE_CHECKING:
@@ -71,11 +72,13 @@ class Matrix:
             for p, obs, exp in zip(self.pods, observed, expected):
                 marks = " ".join("!" if o != e else " " for o, e in zip(obs, exp))
                 rows.append(f"{p:<{width}} " + " ".join(obs) + "   " + " ".join(exp) + ("   " + marks if "!" in marks else ""))
-            blocks.append(f"{proto}/{port}  observed | expected  (. allowed, X denied, ! differs)\n"
+            blocks.append(f"{proto}/{port}  " + _("observed | expected  (. allowed, X denied, ! differs)") + "\n"
                           f"{head}   {head.strip()}\n" + "\n".join(rows))
         legend = "  ".join(f"{i}={p}" for i, p in enumerate(self.pods))
-        summary = (f"{len(self.differences)} cell(s) where the kernel and the policies disagree" if self.differences
-                   else "the kernel did exactly what the policies say")
+        n = len(self.differences)
+        summary = (ngettext("{n} cell where the kernel and the policies disagree",
+                            "{n} cells where the kernel and the policies disagree", n).format(n=n) if n
+                   else _("the kernel did exactly what the policies say"))
         return "\n\n".join(blocks) + f"\n{legend}\n{summary}"
 
     def _repr_pretty_(self, p, cycle) -> None:
@@ -83,18 +86,21 @@ class Matrix:
 
     def _repr_html_(self) -> str:
         out = []
+        expected_allowed, expected_denied = html.escape(_("expected allowed")), html.escape(_("expected denied"))
+        corner = html.escape(_("from \\ to"))
+        caption = html.escape(_("observed (a ! cell differs from what the policies say)"))
         for port, proto in sorted({(c.port, c.protocol) for c in self.cells}):
             expected = self.grid(port, proto, "expected")
             rows = "".join(
                 f"<tr><th>{html.escape(s)}</th>" + "".join(
-                    f'<td title="expected {"allowed" if e == "." else "denied"}" style="background:'
+                    f'<td title="{expected_allowed if e == "." else expected_denied}" style="background:'
                     f'{"#c8e6c9" if v == "." else "#ffcdd2"};text-align:center;'
                     f'{"outline:3px solid #6a1b9a" if v != e else ""}">{v}{"!" if v != e else ""}</td>'
                     for v, e in zip(row, exp_row)) + "</tr>"
                 for s, row, exp_row in zip(self.pods, self.grid(port, proto), expected))
             head = "".join(f"<th>{html.escape(t)}</th>" for t in self.pods)
-            out.append(f"<p><b>{proto}/{port}</b> — observed (a ! cell differs from what the policies say)</p>"
-                       f"<table><tr><th>from \\ to</th>{head}</tr>{rows}</table>")
+            out.append(f"<p><b>{proto}/{port}</b> — {caption}</p>"
+                       f"<table><tr><th>{corner}</th>{head}</tr>{rows}</table>")
         return "".join(out)
 
 

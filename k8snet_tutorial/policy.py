@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import UsageError
+from .i18n import _
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 POLICY_TYPES = ("Ingress", "Egress")
@@ -113,15 +114,21 @@ class Side:
 
     def explain(self) -> str:
         """One sentence on this direction."""
-        what = "egress from" if self.direction == "egress" else "ingress to"
+        egress = self.direction == "egress"
         if self.external:
-            return f"{what} {self.pod}: not a pod, no NetworkPolicy applies"
-        if not self.isolated:
-            return f"{what} {self.pod}: not isolated (no NetworkPolicy selects it for {self.direction}), allowed"
-        if self.allowed:
-            return f"{what} {self.pod}: allowed by {self.rule}"
-        return (f"{what} {self.pod}: denied, no rule allows it; default deny of "
-                f"{', '.join(self.policies)} (selecting the pod for {self.direction})")
+            text = _("egress from {pod}: not a pod, no NetworkPolicy applies") if egress else \
+                _("ingress to {pod}: not a pod, no NetworkPolicy applies")
+        elif not self.isolated:
+            text = _("egress from {pod}: not isolated (no NetworkPolicy selects it for egress), allowed") if egress \
+                else _("ingress to {pod}: not isolated (no NetworkPolicy selects it for ingress), allowed")
+        elif self.allowed:
+            text = _("egress from {pod}: allowed by {rule}") if egress else _("ingress to {pod}: allowed by {rule}")
+        else:
+            text = _("egress from {pod}: denied, no rule allows it; default deny of {policies} (selecting the pod"
+                     " for egress)") if egress else \
+                _("ingress to {pod}: denied, no rule allows it; default deny of {policies} (selecting the pod"
+                  " for ingress)")
+        return text.format(pod=self.pod, rule=self.rule, policies=", ".join(self.policies))
 
 
 @dataclass(frozen=True)
@@ -139,13 +146,18 @@ class Verdict:
         """Why, in one line: the rule that allowed it, or the side and default deny that dropped it."""
         if self.allowed:
             rules = [str(s.rule) for s in (self.egress, self.ingress) if s.rule]
-            return "allowed by " + " and ".join(rules) if rules else "allowed: no policy isolates either end"
+            if len(rules) == 2:
+                return _("allowed by {rule} and {other}").format(rule=rules[0], other=rules[1])
+            return _("allowed by {rule}").format(rule=rules[0]) if rules else \
+                _("allowed: no policy isolates either end")
         side = self.egress if not self.egress.allowed else self.ingress
-        return f"denied at {side.direction} of {side.pod}: default deny of {', '.join(side.default_deny)}"
+        text = _("denied at egress of {pod}: default deny of {policies}") if side.direction == "egress" else \
+            _("denied at ingress of {pod}: default deny of {policies}")
+        return text.format(pod=side.pod, policies=", ".join(side.default_deny))
 
     def __str__(self) -> str:
         head = f"{self.egress.pod} -> {self.ingress.pod} {self.protocol}/{self.port}: " \
-               f"{'ALLOWED' if self.allowed else 'DENIED'}"
+               f"{_('ALLOWED') if self.allowed else _('DENIED')}"
         return "\n".join([head, "  " + self.egress.explain(), "  " + self.ingress.explain()])
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:

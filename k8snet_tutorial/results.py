@@ -5,6 +5,8 @@ import html
 import json
 from dataclasses import asdict, dataclass, field
 
+from .i18n import N_, _
+
 
 @dataclass
 class CommandResult:
@@ -34,6 +36,14 @@ class CommandResult:
 
 
 PROBE_OUTCOMES = ("connected", "refused", "timeout", "unresolved", "unreachable", "error")
+# How an outcome reads in a sentence (the `outcome` field itself stays one of PROBE_OUTCOMES, in English: it is API).
+OUTCOME_WORDS = {"connected": N_("connected"), "refused": N_("refused"), "timeout": N_("timeout"),
+                 "unresolved": N_("unresolved"), "unreachable": N_("unreachable"), "error": N_("error")}
+
+
+def outcome_word(outcome: str) -> str:
+    """A probe outcome as a word of the current language ('connected' → 'connecté' in French)."""
+    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
 
 
 @dataclass
@@ -67,11 +77,11 @@ class ProbeResult:
     def summary(self, *, timing: bool = True) -> str:
         """One line: source → target, outcome, responder and the source IP it saw."""
         dest = f"{self.address}:{self.port}" if self.address else self.target
-        line = f"{self.source} -> {self.target} ({dest}/{self.protocol}): {self.outcome}"
+        line = f"{self.source} -> {self.target} ({dest}/{self.protocol}): {outcome_word(self.outcome)}"
         if self.responder:
-            line += f", answered by {self.responder}"
+            line += ", " + _("answered by {pod}").format(pod=self.responder)
         if self.seen_source:
-            line += f", saw source {self.seen_source}"
+            line += ", " + _("saw source {address}").format(address=self.seen_source)
         if timing and self.latency_ms is not None:
             line += f", {self.latency_ms:.1f} ms"
         if self.detail and not self.ok:
@@ -106,8 +116,10 @@ class Status:
 
     def __str__(self) -> str:
         if not self.running:
-            return f"lab {self.name!r} ({self.backend}): not running" + (f" — {self.detail}" if self.detail else "")
-        lines = [f"lab {self.name!r} ({self.backend}): running, kube-proxy mode {self.proxy_mode}"]
+            return _("lab {name} ({backend}): not running").format(name=repr(self.name), backend=self.backend) + (
+                f" — {self.detail}" if self.detail else "")
+        lines = [_("lab {name} ({backend}): running, kube-proxy mode {mode}").format(
+            name=repr(self.name), backend=self.backend, mode=self.proxy_mode)]
         for n in self.nodes:
             lines.append(f"  {n['name']:<28} {n.get('ip', ''):<15} {n.get('podCIDR', '')}")
         return "\n".join(lines)
