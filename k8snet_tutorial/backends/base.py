@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
 from ..config import ClusterConfig
+from ..i18n import _, ngettext
 from ..results import CommandResult, ProbeResult, Status
 
 Progress = Callable[[str], None]
@@ -75,9 +76,10 @@ class Backend(ABC):
                     doomed.append({"apiVersion": obj.get("apiVersion", "v1"), "kind": kind,
                                    "metadata": {"name": obj["metadata"]["name"], "namespace": "default"}})
         if doomed:
-            progress(f"deleting {len(doomed)} objects left by earlier chapters…")
+            progress(ngettext("deleting {n} object left by earlier chapters…",
+                              "deleting {n} objects left by earlier chapters…", len(doomed)).format(n=len(doomed)))
             self.delete(doomed)
-        return f"{len(doomed)} objects deleted"
+        return ngettext("{n} object deleted", "{n} objects deleted", len(doomed)).format(n=len(doomed))
 
     @abstractmethod
     def status(self) -> Status:
@@ -108,7 +110,7 @@ class Backend(ABC):
         """Crash a container on purpose (the backend decides how: stop its server, or kill its main process)."""
         argv = ["sh", "-c", "kill 1"]
         r = self.exec(pod, argv, namespace=namespace, container=container)
-        return f'container of pod "{pod}" killed' if r.ok else str(r)
+        return _('container of pod "{pod}" killed').format(pod=pod) if r.ok else str(r)
 
     @abstractmethod
     def probe(self, source: str, target: str, *, namespace: str = "default", port: int | None = None,

@@ -11,6 +11,7 @@ from typing import Callable
 
 from ..config import ClusterConfig
 from ..errors import NotModelledError, UsageError
+from ..i18n import N_, _
 from ..results import CommandResult
 from . import controllers, coredns, nsutil, services
 from .policy_agent import PolicyAgent
@@ -27,7 +28,7 @@ from .workloads import WorkloadHost
 KUBE_VERSION = "v1.37.0"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 # Kinds the sandbox stores but whose behaviour is not built yet: refused so nothing is silently ignored.
-NOT_YET = {"Ingress": "Ingress controllers"}
+NOT_YET = {"Ingress": N_("Ingress controllers")}
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "Pod")
 
 
@@ -152,9 +153,11 @@ class Cluster:
         name = (obj.get("metadata") or {}).get("name", "?")
         where = f"{source}, {str(kind).lower()}/{name}" if source else f"{str(kind).lower()}/{name}"
         if kind in NOT_YET:
-            raise NotModelledError(f"{where}: {NOT_YET[kind]} is not built into the sandbox yet.", hint=KIND_HINT)
+            raise NotModelledError(_("{where}: {feature} is not built into the sandbox yet.").format(
+                where=where, feature=_(NOT_YET[kind])), hint=_(KIND_HINT))
         if kind not in KINDS or kind in ("Node", "Endpoints", "EndpointSlice"):
-            raise NotModelledError(f"{where}: the sandbox does not accept objects of kind {kind}.", hint=KIND_HINT)
+            raise NotModelledError(_("{where}: the sandbox does not accept objects of kind {kind}.").format(
+                where=where, kind=kind), hint=_(KIND_HINT))
         if kind == "Pod":
             check_pod_annotations(obj["metadata"], where)
             check_pod_spec(obj.get("spec") or {}, where)
@@ -181,7 +184,7 @@ class Cluster:
             return f"{ref} unchanged"
         if kind == "Pod":
             if old is not None:
-                raise UsageError(f"{ref}: a pod's spec cannot be changed once created (delete it first)")
+                raise UsageError(_("{ref}: a pod's spec cannot be changed once created (delete it first)").format(ref=ref))
             self.create_pod(obj)
             return f"{ref} created"
         if kind == "Namespace":
@@ -347,7 +350,8 @@ class Cluster:
         ports = container_ports(container)
         if port is None and ports:
             return ports[0][0]
-        raise UsageError(f"container {container['name']}: no port named {port!r}")
+        raise UsageError(_("container {container}: no port named {port}").format(container=container["name"],
+                                                                               port=repr(port)))
 
     # -- services --------------------------------------------------------------
     def service_env(self, namespace: str) -> dict[str, str]:
@@ -431,7 +435,7 @@ class Cluster:
              node: str | None = None, timeout: float = 30) -> CommandResult:
         """Run a host tool in a pod's namespaces (with its resolv.conf, hosts and volumes) or in a node's."""
         if not command:
-            raise UsageError("exec: no command given")
+            raise UsageError(_("exec: no command given"))
         with self.lock:
             if node is not None:
                 n = self.fabric.nodes.get(node)
@@ -457,7 +461,7 @@ class Cluster:
                                      f"[{' '.join(x['name'] for x in containers)}]")
                 rt = self.kubelet.pods.get(f"{namespace}/{pod}")
                 if rt is None:
-                    raise UsageError(f"pod {pod} is not running")
+                    raise UsageError(_("pod {name} is not running").format(name=pod))
                 setup, env = self.kubelet.setup_for(obj, c, own_pids=True), self.kubelet.env(obj, c)
         return self.kubelet.exec(command, setup=setup, env=env, timeout=timeout)
 
@@ -473,7 +477,8 @@ class Cluster:
                 raise UsageError(f"container {name} is not valid for pod {pod}: choose one of [{' '.join(names)}]")
             self.workloads.stop(f"{namespace}/{pod}", name)
             self.kubelet.tick()
-            return f'container "{name}" of pod "{pod}" crashed; the kubelet will restart it'
+            return _('container "{container}" of pod "{pod}" crashed; the kubelet will restart it').format(
+                container=name, pod=pod)
 
     def logs(self, namespace: str, pod: str, container: str | None, tail: int | None = None) -> str:
         """A container's log."""

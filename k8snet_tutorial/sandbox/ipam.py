@@ -5,6 +5,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from ..i18n import _
 
 
 def node_pod_cidrs(pod_subnet: str, count: int, prefix: int = 24) -> list[str]:
@@ -12,11 +13,12 @@ def node_pod_cidrs(pod_subnet: str, count: int, prefix: int = 24) -> list[str]:
     net = ipaddress.ip_network(pod_subnet)
     subnets = net.subnets(new_prefix=prefix)
     out = []
-    for _ in range(count):
+    for _node in range(count):
         try:
             out.append(str(next(subnets)))
         except StopIteration:
-            raise UsageError(f"pod subnet {pod_subnet} is too small for {count} nodes") from None
+            raise UsageError(_("pod subnet {subnet} is too small for {n} nodes").format(subnet=pod_subnet, n=count)
+                             ) from None
     return out
 
 
@@ -46,7 +48,7 @@ class HostLocal:
                 self.allocated[ip] = owner
                 self.last = offset
                 return ip
-        raise UsageError(f"no free pod address left in {self.subnet}")
+        raise UsageError(_("no free pod address left in {subnet}").format(subnet=self.subnet))
 
     def release(self, ip: str) -> None:
         """Give an address back (host-local does not hand it out again until it wraps around)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from ..results import CommandResult
+from ..i18n import _
 from . import coredns, nsutil
 from .images import workload_for
 from .network import PodNet
@@ -195,8 +196,9 @@ class Kubelet:
             if not argv:
                 argv = ["sh"]  # busybox/netshoot's default command: a shell that exits at once without a terminal
             if not shutil.which(argv[0], path=BASE_ENV["PATH"]) and not os.path.isabs(argv[0]):
-                self.cluster.note(pod, c["name"], f"{argv[0]!r} is not installed on this machine; the sandbox runs the"
-                                  " host's own binaries for tools images")
+                self.cluster.note(pod, c["name"], _("{program} is not installed on this machine; the sandbox runs the"
+                                                    " host's own binaries for tools images").format(
+                    program=repr(argv[0])))
                 return
             log = os.path.join(rt.dir, f"{c['name']}.log")
             self.cluster.workloads.start_process(rt.key, c["name"], argv, setup=self.setup_for(pod, c),
@@ -374,18 +376,21 @@ class Kubelet:
     def exec(self, argv: list[str], *, setup: Callable[[], None], env: dict[str, str], timeout: float) -> CommandResult:
         """Run a host binary inside the given namespaces, bounded in time."""
         if not shutil.which(argv[0], path=env.get("PATH")) and not os.path.isabs(argv[0]):
-            return CommandResult(argv, 127, "", f'error: "{argv[0]}" is not installed on this machine: the sandbox runs'
-                                 f" the host's own tools inside pods and nodes (see `k8snet doctor`)\n")
+            return CommandResult(argv, 127, "", _('error: "{program}" is not installed on this machine: the sandbox'
+                                                  " runs the host's own tools inside pods and nodes (see `k8snet"
+                                                  " doctor`)").format(program=argv[0]) + "\n")
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     env=env, preexec_fn=setup)
         except OSError as e:
-            return CommandResult(argv, 126, "", f"error: cannot run {argv[0]}: {e}\n")
+            return CommandResult(argv, 126, "", _("error: cannot run {program}: {error}").format(program=argv[0],
+                                                                                               error=e) + "\n")
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)  # the command's own session: only what we started
             out, err = proc.communicate()
-            err += f"\nerror: command timed out after {timeout:g} s and was stopped\n".encode()
+            err += ("\n" + _("error: command timed out after {seconds} s and was stopped").format(
+                seconds=f"{timeout:g}") + "\n").encode()
             return CommandResult(argv, 124, out.decode(errors="replace"), err.decode(errors="replace"))
         return CommandResult(argv, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))

@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ..errors import EnvironmentProblem
+from ..i18n import _
 from . import nsutil
 from .ipam import mac_for
 from .naming import short_hash, uid
@@ -47,7 +48,8 @@ def run(args: list[str], *, netns: str | None = None, stdin: str | None = None, 
         proc = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=nsutil.child_setup(netns) if netns else None)
     except FileNotFoundError:
-        raise EnvironmentProblem(f"the host tool {args[0]!r} is missing; install it (see `k8snet doctor`)") from None
+        raise EnvironmentProblem(_("the host tool {tool} is missing; install it (see `k8snet doctor`)").format(
+            tool=repr(args[0]))) from None
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc.stdout

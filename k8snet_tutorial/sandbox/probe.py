@@ -7,6 +7,7 @@ import socket
 import time
 
 from ..results import ProbeResult
+from ..i18n import _
 from . import nsutil
 
 _GREETING = re.compile(r"pod=(\S+) ip=(\S+) client=(\S+):(\d+)")
@@ -37,9 +38,9 @@ def send(netns: str, address: str, port: int, protocol: str = "TCP", timeout: fl
         if m:
             result["responder"], result["seen_source"] = m.group(1), m.group(3)
     except socket.timeout:
-        result["outcome"], result["detail"] = "timeout", f"no answer within {timeout:g} s"
+        result["outcome"], result["detail"] = "timeout", _("no answer within {seconds} s").format(seconds=f"{timeout:g}")
     except ConnectionRefusedError:
-        result["outcome"], result["detail"] = "refused", "connection refused (nothing listens there)"
+        result["outcome"], result["detail"] = "refused", _("connection refused (nothing listens there)")
     except OSError as e:
         if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
             result["outcome"], result["detail"] = "unreachable", e.strerror
@@ -66,7 +67,7 @@ def resolve(netns: str, name: str, *, nameserver: str, search: list[str], ndots:
     bare = name.rstrip(".")
     candidates = [bare] if absolute else (
         [f"{bare}.{d}" for d in search] + [bare] if bare.count(".") < ndots else [bare] + [f"{bare}.{d}" for d in search])
-    last = "no answer"
+    last = _("no answer")
     for fqdn in candidates:
         with nsutil.netns(netns):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -75,16 +76,18 @@ def resolve(netns: str, name: str, *, nameserver: str, search: list[str], ndots:
             q = dns.message.make_query(fqdn + ".", dns.rdatatype.A)
             r = dns.query.udp(q, nameserver, timeout=timeout, sock=sock)
         except dns.exception.Timeout:
-            return None, f"the DNS server {nameserver} did not answer within {timeout:g} s"
+            return None, _("the DNS server {server} did not answer within {seconds} s").format(
+                server=nameserver, seconds=f"{timeout:g}")
         except OSError as e:
-            return None, f"cannot reach the DNS server {nameserver}: {e.strerror or e}"
+            return None, _("cannot reach the DNS server {server}: {error}").format(server=nameserver,
+                                                                                  error=e.strerror or e)
         finally:
             sock.close()
         if r.rcode() == dns.rcode.NOERROR:
             for rrset in r.answer:
                 if rrset.rdtype == dns.rdatatype.A:
                     return rrset[0].address, fqdn
-            last = f"{fqdn}: no A record"
+            last = _("{name}: no A record").format(name=fqdn)
         else:
             last = f"{fqdn}: {dns.rcode.to_text(r.rcode())}"
     return None, last

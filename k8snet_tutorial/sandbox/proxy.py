@@ -9,6 +9,7 @@ from ..errors import NotModelledError
 from . import kubeproxy
 from .network import ip_batch, run
 from .validation import KIND_HINT
+from ..i18n import _
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -17,11 +18,12 @@ if TYPE_CHECKING:
 def check_mode(mode: str) -> None:
     """Refuse a kube-proxy mode this kernel cannot run inside the lab."""
     if mode == "ipvs" and not os.path.exists("/proc/net/ip_vs"):
-        raise NotModelledError("kube-proxy mode ipvs needs the kernel's IPVS, which this kernel does not offer inside"
-                               " an unprivileged namespace (no /proc/net/ip_vs); set kubeProxyMode to iptables or"
-                               " nftables for the sandbox.", hint=KIND_HINT)
+        raise NotModelledError(_("kube-proxy mode ipvs needs the kernel's IPVS, which this kernel does not offer"
+                                 " inside an unprivileged namespace (no /proc/net/ip_vs); set kubeProxyMode to"
+                                 " iptables or nftables for the sandbox."), hint=_(KIND_HINT))
     if mode not in ("iptables", "nftables", "ipvs"):
-        raise NotModelledError(f"kube-proxy mode {mode!r} is not one the sandbox knows.", hint=KIND_HINT)
+        raise NotModelledError(_("kube-proxy mode {mode} is not one the sandbox knows.").format(mode=repr(mode)),
+                               hint=_(KIND_HINT))
 
 
 def service_ports(cluster: "Cluster") -> list[kubeproxy.ServicePort]:

@@ -7,6 +7,7 @@ from typing import Callable
 from urllib.parse import urlparse
 
 from ..errors import UsageError
+from ..i18n import _
 from ..results import ProbeResult
 from . import probe
 from .cluster import Cluster
@@ -28,7 +29,7 @@ class Handlers:
         """Call the handler for `op`."""
         fn = getattr(self, f"op_{op}", None)
         if fn is None:
-            raise UsageError(f"unknown sandbox operation {op!r}")
+            raise UsageError(_("unknown sandbox operation {op}").format(op=repr(op)))
         return fn(**args)
 
     def op_ping(self) -> dict:
@@ -94,7 +95,8 @@ class Handlers:
             else:
                 rt = self.cluster.kubelet.pods.get(f"{src_ns}/{src_name}")
                 if rt is None:
-                    raise UsageError(f'probe: source pod "{source}" not found in namespace {src_ns!r}')
+                    raise UsageError(_('probe: source pod "{pod}" not found in namespace {namespace}').format(
+                        pod=source, namespace=repr(src_ns)))
                 netns = rt.net.netns
                 with open(f"{rt.dir}/resolv.conf") as f:
                     resolv = f.read().split("\n")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
+from ..i18n import _
 
 
 def tolerates(pod_spec: dict, taint: dict) -> bool:
@@ -33,13 +34,13 @@ def pick_node(pod: dict, nodes: list[dict], pods: list[dict]) -> str:
     names = {n["metadata"]["name"] for n in nodes}
     if spec.get("nodeName"):
         if spec["nodeName"] not in names:
-            raise UsageError(f"pod {pod['metadata']['name']}: spec.nodeName {spec['nodeName']!r} is not a node of this"
-                             f" cluster ({', '.join(sorted(names))})")
+            raise UsageError(_("pod {name}: spec.nodeName {node} is not a node of this cluster ({nodes})").format(
+                name=pod["metadata"]["name"], node=repr(spec["nodeName"]), nodes=", ".join(sorted(names))))
         return spec["nodeName"]
     candidates = [n for n in nodes if feasible(spec, n)]
     if not candidates:
-        raise UsageError(f"pod {pod['metadata']['name']}: no node matches its nodeSelector and tolerations"
-                         f" (0/{len(nodes)} nodes are available)")
+        raise UsageError(_("pod {name}: no node matches its nodeSelector and tolerations (0/{n} nodes are"
+                           " available)").format(name=pod["metadata"]["name"], n=len(nodes)))
     owner = _owner(pod)
     ns = pod["metadata"].get("namespace")
 

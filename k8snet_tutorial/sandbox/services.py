@@ -6,6 +6,7 @@ import ipaddress
 from typing import Iterable
 
 from ..errors import NotModelledError, UsageError
+from ..i18n import _
 from .validation import KIND_HINT
 from .naming import suffix
 
@@ -55,7 +56,7 @@ class Allocator:
             if ip not in self.ips:
                 self.ips[ip] = owner
                 return ip
-        raise UsageError(f"no ClusterIP left in {self.net}")
+        raise UsageError(_("no ClusterIP left in {subnet}").format(subnet=self.net))
 
     def allocate_node_port(self, owner: str, requested: int | None = None) -> int:
         """A NodePort: the requested one (if free and in range) or one chosen from the Service's name."""
@@ -77,7 +78,7 @@ class Allocator:
             if port not in self.ports:
                 self.ports[port] = owner
                 return port
-        raise UsageError("no NodePort left")
+        raise UsageError(_("no NodePort left"))
 
     def allocate_lb(self, owner: str) -> str:
         """An external address for a LoadBalancer Service, from the lab's own range."""
@@ -89,7 +90,7 @@ class Allocator:
             if str(host) not in taken:
                 self.lbs[owner] = str(host)
                 return str(host)
-        raise UsageError(f"no LoadBalancer address left in {LB_RANGE}")
+        raise UsageError(_("no LoadBalancer address left in {range}").format(range=LB_RANGE))
 
     def release(self, owner: str) -> None:
         """Free everything a Service held."""
@@ -108,8 +109,8 @@ def prepare(svc: dict, old: dict | None, alloc: Allocator) -> None:
     old_spec = (old or {}).get("spec") or {}
     for field in ("loadBalancerSourceRanges", "loadBalancerClass", "externalIPs"):
         if spec.get(field):
-            raise NotModelledError(f'service/{meta["name"]}: spec.{field} — the sandbox does not model this.',
-                                   hint=KIND_HINT)
+            raise NotModelledError(_("{where}: {field} — the sandbox does not model this.").format(
+                where=f'service/{meta["name"]}', field=f"spec.{field}"), hint=_(KIND_HINT))
     if kind == "ExternalName":
         if not spec.get("externalName"):
             raise UsageError(f'Service "{meta["name"]}" is invalid: spec.externalName: Required value')
