@@ -9,6 +9,7 @@ from typing import Sequence
 
 from . import __version__
 from .errors import K8snetError, UsageError
+from .i18n import _
 from .lab import Lab
 
 
@@ -94,7 +95,8 @@ def _split_ints(text: str) -> list[int]:
     try:
         return [int(x) for x in text.split(",") if x]
     except ValueError:
-        raise UsageError(f"--ports: expected numbers separated by commas, not {text!r}") from None
+        raise UsageError(_("--ports: expected numbers separated by commas, not {text}").format(text=repr(text))
+                         ) from None
 
 
 def run(a: argparse.Namespace) -> int:
@@ -130,9 +132,9 @@ def run(a: argparse.Namespace) -> int:
             command = [a.target] + command
             a.target = None
         if not command:
-            raise UsageError("exec: give a command after --, e.g. k8snet exec web -- ip addr")
+            raise UsageError(_("exec: give a command after --, e.g. k8snet exec web -- ip addr"))
         if not a.node and not a.target:
-            raise UsageError("exec: name a pod, or a node with --node")
+            raise UsageError(_("exec: name a pod, or a node with --node"))
         r = lab.exec(a.target, command, namespace=a.namespace, container=a.container, node=a.node, timeout=a.timeout)
         sys.stdout.write(r.stdout)
         sys.stderr.write(r.stderr)
@@ -163,8 +165,8 @@ def run(a: argparse.Namespace) -> int:
             elif ext in (".svg", ".png"):
                 g.render(outfile=a.output, format=ext[1:], cleanup=True)
             else:
-                raise UsageError("diagram: -o must end in .svg, .png or .dot")
-            print(f"wrote {a.output}")
+                raise UsageError(_("diagram: -o must end in .svg, .png or .dot"))
+            print(_("wrote {path}").format(path=a.output))
     return 0
 
 
@@ -174,10 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(a)
     except K8snetError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(_("error: {message}").format(message=e), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         return 130
 
 

@@ -18,6 +18,7 @@ from . import backends
 from .backends.base import Capabilities, Detection
 from .config import DEFAULT_NAME
 from .errors import K8snetError
+from .i18n import N_, _
 from .preflight import REQUIRED_TOOLS, Tool, apt_line, find_tool
 
 CHECK_TIMEOUT = 5.0                  # seconds any one command may take
@@ -55,31 +56,32 @@ def _services(*types: str) -> tuple[Need, ...]:
 
 
 CHAPTERS: tuple[Chapter, ...] = (
-    Chapter("01", "model", "The Kubernetes network model", _services("ClusterIP")),
-    Chapter("02", "pods-nodes-services", "Pods, nodes, Services and the three communication paths",
+    Chapter("01", "model", N_("The Kubernetes network model"), _services("ClusterIP")),
+    Chapter("02", "pods-nodes-services", N_("Pods, nodes, Services and the three communication paths"),
             _services("ClusterIP", "NodePort", "LoadBalancer") + (Need("load_balancer"),)),
-    Chapter("03", "cluster-components", "Cluster components: CNI and kube-proxy",
+    Chapter("03", "cluster-components", N_("Cluster components: CNI and kube-proxy"),
             _services("ClusterIP") + (Need("proxy_modes", "iptables"), Need("proxy_modes", "nftables"),
                                       Need("proxy_modes", "ipvs", optional=True))),
-    Chapter("04", "dns", "DNS and service discovery", _services("ClusterIP")),
-    Chapter("05", "pod-networking", "Pod networking in depth"),
-    Chapter("06", "services-ingress", "Service types, load balancing and Ingress",
+    Chapter("04", "dns", N_("DNS and service discovery"), _services("ClusterIP")),
+    Chapter("05", "pod-networking", N_("Pod networking in depth")),
+    Chapter("06", "services-ingress", N_("Service types, load balancing and Ingress"),
             _services("ClusterIP", "NodePort", "LoadBalancer", "ExternalName", "headless")
             + (Need("load_balancer"), Need("ingress"))),
-    Chapter("07", "network-policies", "NetworkPolicies", _services("ClusterIP") + (Need("network_policy"),)),
-    Chapter("08", "troubleshooting", "Pitfalls and troubleshooting",
+    Chapter("07", "network-policies", N_("NetworkPolicies"), _services("ClusterIP") + (Need("network_policy"),)),
+    Chapter("08", "troubleshooting", N_("Pitfalls and troubleshooting"),
             _services("ClusterIP") + (Need("proxy_modes", "iptables"), Need("network_policy"),
                                       Need("proxy_modes", "ipvs", optional=True))),
-    Chapter("09", "summary", "Summary"),
+    Chapter("09", "summary", N_("Summary")),
 )
 
-_SET_PHRASES = {"service_types": "{} Services", "proxy_modes": "kube-proxy {} mode"}
+# Phrases are marked for the catalog here and translated where the report is made.
+_SET_PHRASES = {"service_types": N_("{values} Services"), "proxy_modes": N_("kube-proxy {values} mode")}
 _VALUE_LABELS = {"ipvs": "IPVS"}
 _FLAG_PHRASES = {
-    "network_policy": "NetworkPolicy enforcement",
-    "ingress": "Ingress",
-    "load_balancer": "external addresses for LoadBalancer Services",
-    "multi_cluster": "multiple clusters",
+    "network_policy": N_("NetworkPolicy enforcement"),
+    "ingress": N_("Ingress"),
+    "load_balancer": N_("external addresses for LoadBalancer Services"),
+    "multi_cluster": N_("multiple clusters"),
 }
 
 
@@ -90,12 +92,15 @@ def _has(caps: Capabilities, need: Need) -> bool:
 
 
 def _note_for(caps: Capabilities, need: Need) -> str | None:
-    """The backend's own note about a need (keyed by the value, e.g. 'ipvs', else by the capability)."""
-    return caps.notes.get(need.value or "") or caps.notes.get(need.capability)
+    """The backend's own note about a need (keyed by the value, e.g. 'ipvs', else by the capability), translated."""
+    note = caps.notes.get(need.value or "") or caps.notes.get(need.capability)
+    return _(note) if note else note
 
 
 def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    if len(words) == 1:
+        return words[0]
+    return _("{items} or {last}").format(items=", ".join(words[:-1]), last=words[-1])
 
 
 def _phrase(needs: list[Need]) -> list[str]:
@@ -105,8 +110,9 @@ def _phrase(needs: list[Need]) -> list[str]:
         if n.value is not None and n.capability in _SET_PHRASES:
             grouped.setdefault(n.capability, []).append(_VALUE_LABELS.get(n.value, n.value))
         else:
-            out.append(_FLAG_PHRASES.get(n.capability, n.capability.replace("_", " ")))
-    return [_SET_PHRASES[c].format(_join(v)) for c, v in grouped.items()] + out
+            flag = _FLAG_PHRASES.get(n.capability)
+            out.append(_(flag) if flag else n.capability.replace("_", " "))
+    return [_(_SET_PHRASES[c]).format(values=_join(v)) for c, v in grouped.items()] + out
 
 
 def _dedup(items: Iterable[str]) -> list[str]:
@@ -127,10 +133,10 @@ class ChapterVerdict:
 
     @property
     def verdict(self) -> str:
-        """'full', 'partial: <why>', or 'unavailable: <why>' when no backend can run."""
+        """'full', 'partial: <why>', or 'unavailable: <why>' when no backend can run (in the learner's language)."""
         if self.unavailable:
-            return f"unavailable: {self.unavailable}"
-        return "full" if self.full else "partial: " + "; ".join(self.missing)
+            return _("unavailable: {why}").format(why=self.unavailable)
+        return _("full") if self.full else _("partial: {why}").format(why="; ".join(self.missing))
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -144,24 +150,24 @@ def chapter_table(capabilities: Capabilities | None, unavailable: str = "",
     rows = []
     for ch in chapters:
         if capabilities is None:
-            rows.append(ChapterVerdict(ch.number, ch.slug, ch.title, False,
-                                       unavailable=unavailable or "no backend can run on this machine"))
+            rows.append(ChapterVerdict(ch.number, ch.slug, _(ch.title), False,
+                                       unavailable=unavailable or _("no backend can run on this machine")))
             continue
         absent = [n for n in ch.needs if not _has(capabilities, n)]
         required = [n for n in absent if not n.optional]
         missing = []
         if required:
             why = _dedup(_note_for(capabilities, n) for n in required)
-            missing = ["no " + p for p in _phrase(required)]
+            missing = [_("no {what}").format(what=p) for p in _phrase(required)]
             if why:
                 missing[-1] += f" — {'; '.join(why)}"
         notes = []
         for n in (n for n in absent if n.optional):
             note = _note_for(capabilities, n)
-            notes.append(f"{_phrase([n])[0]} is explained but not run" + (f" ({note})" if note else ""))
+            notes.append(_("{what} is explained but not run").format(what=_phrase([n])[0]) + (f" ({note})" if note else ""))
         notes += [f"{_phrase([n])[0]}: {_note_for(capabilities, n)}" for n in ch.needs
                   if n not in absent and _note_for(capabilities, n)]
-        rows.append(ChapterVerdict(ch.number, ch.slug, ch.title, not required, missing, _dedup(notes)))
+        rows.append(ChapterVerdict(ch.number, ch.slug, _(ch.title), not required, missing, _dedup(notes)))
     return rows
 
 
@@ -228,9 +234,10 @@ def _run(argv: list[str], timeout: float = CHECK_TIMEOUT, env: dict[str, str] | 
     try:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        return None, "", f"`{' '.join(argv[:3])}` did not answer within {timeout:g} s"
+        return None, "", _("`{command}` did not answer within {seconds} s").format(command=" ".join(argv[:3]),
+                                                                                 seconds=f"{timeout:g}")
     except OSError as e:
-        return None, "", f"`{argv[0]}` could not run ({e})"
+        return None, "", _("`{command}` could not run ({error})").format(command=argv[0], error=e)
     return r.returncode, r.stdout, r.stderr
 
 
@@ -273,7 +280,7 @@ def sandbox_detection() -> Detection:
     try:
         return backends.backend_class("sandbox").detect()
     except Exception as e:  # a detection that breaks is itself a finding
-        return Detection(False, f"the sandbox's detection failed: {e}")
+        return Detection(False, _("the sandbox's detection failed: {error}").format(error=e))
 
 
 def kind_facts() -> KindFacts:
@@ -290,7 +297,7 @@ def kind_facts() -> KindFacts:
     code, out, err = _run([facts.path, "version"])
     facts.version = (out.strip() or err.strip()) if code == 0 else None
     if facts.engine is None:
-        facts.clusters_error = "no container engine answers"
+        facts.clusters_error = _("no container engine answers")
         return facts
     env = dict(os.environ)
     if facts.engine != "docker":
@@ -299,7 +306,8 @@ def kind_facts() -> KindFacts:
     if code == 0:
         facts.clusters = parse_name_lines(out)
     else:
-        facts.clusters_error = err.strip().splitlines()[-1] if err.strip() else f"`kind get clusters` exited {code}"
+        facts.clusters_error = err.strip().splitlines()[-1] if err.strip() else \
+            _("`kind get clusters` exited {code}").format(code=code)
     return facts
 
 
@@ -307,12 +315,12 @@ def cloud_provider_kind(engine: str | None) -> str | None:
     """Where cloud-provider-kind runs: a host process or a container of that name; None when it does not."""
     pids = find_process(CLOUD_PROVIDER_KIND)
     if pids:
-        return f"process {', '.join(map(str, pids))}"
+        return _("process {pids}").format(pids=", ".join(map(str, pids)))
     if engine and shutil.which(engine):
-        code, out, _ = _run([engine, "ps", "--filter", f"name={CLOUD_PROVIDER_KIND}", "--format", "{{.Names}}"])
+        code, out, _err = _run([engine, "ps", "--filter", f"name={CLOUD_PROVIDER_KIND}", "--format", "{{.Names}}"])
         names = [n for n in out.split() if CLOUD_PROVIDER_KIND in n] if code == 0 else []
         if names:
-            return f"container {names[0]}"
+            return _("container {name}").format(name=names[0])
     return None
 
 
@@ -322,18 +330,19 @@ def cluster_facts(name: str, engine: str | None) -> ClusterFacts:
     facts = ClusterFacts(cloud_provider_kind=cloud_provider_kind(engine))
     kubectl = shutil.which("kubectl")
     if not kubectl:
-        facts.proxy_detail = "kubectl is not installed, so kube-proxy's ConfigMap was not read"
+        facts.proxy_detail = _("kubectl is not installed, so kube-proxy's ConfigMap was not read")
         return facts
     code, out, err = _run([kubectl, "--context", f"kind-{name}", "--request-timeout", f"{CHECK_TIMEOUT:g}s",
                            "-n", "kube-system", "get", "cm", "kube-proxy", "-o", r"jsonpath={.data.config\.conf}"],
                           timeout=CHECK_TIMEOUT + 2)
     if code == 0:
         facts.proxy_mode = parse_proxy_mode(out)
-        facts.proxy_detail = "from the kube-proxy ConfigMap in kube-system"
+        facts.proxy_detail = _("from the kube-proxy ConfigMap in kube-system")
     elif code is not None and "NotFound" in err:
-        facts.proxy_detail = "no kube-proxy ConfigMap in kube-system (kube-proxy may be disabled)"
+        facts.proxy_detail = _("no kube-proxy ConfigMap in kube-system (kube-proxy may be disabled)")
     else:
-        facts.proxy_detail = f"could not read kube-proxy's ConfigMap: {err.strip().splitlines()[-1] if err.strip() else code}"
+        facts.proxy_detail = _("could not read kube-proxy's ConfigMap: {error}").format(
+            error=err.strip().splitlines()[-1] if err.strip() else code)
     return facts
 
 
@@ -348,16 +357,16 @@ def choose_backend(cluster: str) -> tuple[str | None, str]:
             marker = _marker(cluster)
             if marker.exists():
                 requested = marker.read_text().strip() or "auto"
-                why = f"the lab {cluster!r} was started on it and is reused"
+                why = _("the lab {name} was started on it and is reused").format(name=repr(cluster))
         except OSError:
             pass
     if context and requested == "auto":
-        requested, why = "kind", f"K8SNET_CONTEXT={context} names an existing cluster"
+        requested, why = "kind", _("K8SNET_CONTEXT={context} names an existing cluster").format(context=context)
     try:
         name, reason = backends.choose(requested)
     except K8snetError as e:
         return None, e.message
-    return name, (why if why and reason == "chosen explicitly" else reason)
+    return name, (why if why and reason == _("chosen explicitly") else reason)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -415,25 +424,28 @@ class Report:
         }
 
     def __str__(self) -> str:
-        lines = [f"k8snet doctor — lab {self.cluster!r}", ""]
-        lines.append(f"Backend: {self.backend or 'none'} — {self.backend_reason}")
-        lines += ["", "System tools:"]
+        lab = repr(self.cluster)
+        lines = [_("k8snet doctor — lab {name}").format(name=lab), ""]
+        lines.append(_("Backend: {backend} — {reason}").format(backend=self.backend or _("none"),
+                                                               reason=self.backend_reason))
+        lines += ["", _("System tools:")]
         width = max((len(t.tool.binary) for t in self.tools), default=0)
         for t in self.tools:
-            where = t.path or "missing"
+            where = t.path or _("missing")
             lines.append(f"  {_mark(t.present)} {t.tool.binary:<{width}}  {t.tool.package:<12}  {where}")
         if self.missing_tools:
-            lines.append(f"  install: {self.apt_line}")
-        lines += ["", f"Sandbox: {_mark(self.sandbox.available)} {self.sandbox.reason}", "", "kind:"]
+            lines.append("  " + _("install: {command}").format(command=self.apt_line))
+        lines += ["", _("Sandbox: {mark} {reason}").format(mark=_mark(self.sandbox.available),
+                                                           reason=self.sandbox.reason), "", "kind:"]
         lines += [f"  {_mark(c.ok)} {c.label}: {c.detail}" for c in self.kind]
-        lines += ["", f"kind cluster {self.cluster!r}:"]
+        lines += ["", _("kind cluster {name}:").format(name=lab)]
         lines += [f"  {_mark(c.ok)} {c.label}: {c.detail}" for c in self.cluster_checks]
-        lines += ["", f"Chapters (on {self.backend or 'no backend'}):"]
+        lines += ["", _("Chapters (on {backend}):").format(backend=self.backend or _("no backend"))]
         for ch in self.chapters:
             lines.append(f"  {ch.number} {ch.title:<58} {ch.verdict}")
-            lines += [f"       note: {n}" for n in ch.notes]
+            lines += ["       " + _("note: {text}").format(text=n) for n in ch.notes]
         if self.notes:
-            lines += [""] + [f"Note: {n}" for n in self.notes]
+            lines += [""] + [_("Note: {text}").format(text=n) for n in self.notes]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -442,38 +454,45 @@ class Report:
         def rows(checks: list[Check]) -> str:
             return "".join(f"<tr><td>{_mark(c.ok)}</td><td>{e(c.label)}</td><td>{e(c.detail)}</td></tr>" for c in checks)
 
-        parts = [f"<h4>k8snet doctor — lab <code>{e(self.cluster)}</code></h4>",
-                 f"<p><b>Backend:</b> {e(self.backend or 'none')} — {e(self.backend_reason)}</p>",
-                 "<table><tr><th></th><th>tool</th><th>package</th><th>for</th><th>found at</th></tr>"]
+        # Each sentence is translated whole, then escaped; the markup is put back around the names it quotes.
+        name = f"<code>{e(self.cluster)}</code>"
+        parts = [f"<h4>{e(_('k8snet doctor — lab {name}')).replace('{name}', name)}</h4>",
+                 f"<p><b>{e(_('Backend:'))}</b> {e(self.backend or _('none'))} — {e(self.backend_reason)}</p>",
+                 f"<table><tr><th></th><th>{e(_('tool'))}</th><th>{e(_('package'))}</th><th>{e(_('for'))}</th>"
+                 f"<th>{e(_('found at'))}</th></tr>"]
         parts += [f"<tr><td>{_mark(t.present)}</td><td><code>{e(t.tool.binary)}</code></td><td>{e(t.tool.package)}</td>"
-                  f"<td>{e(t.tool.purpose)}</td><td>{e(t.path or 'missing')}</td></tr>" for t in self.tools]
+                  f"<td>{e(_(t.tool.purpose))}</td><td>{e(t.path or _('missing'))}</td></tr>" for t in self.tools]
         parts.append("</table>")
         if self.missing_tools:
-            parts.append(f"<p>Install the missing tools with <code>{e(self.apt_line)}</code></p>")
-        parts.append(f"<p><b>Sandbox:</b> {_mark(self.sandbox.available)} {e(self.sandbox.reason)}</p>")
+            parts.append("<p>" + e(_("Install the missing tools with {command}")).replace(
+                "{command}", f"<code>{e(self.apt_line)}</code>") + "</p>")
+        parts.append(f"<p><b>{e(_('Sandbox:'))}</b> {_mark(self.sandbox.available)} {e(self.sandbox.reason)}</p>")
         parts.append(f"<p><b>kind</b></p><table>{rows(self.kind)}</table>")
-        parts.append(f"<p><b>kind cluster <code>{e(self.cluster)}</code></b></p><table>{rows(self.cluster_checks)}</table>")
-        parts.append(f"<p><b>Chapters</b> (on {e(self.backend or 'no backend')})</p>"
-                     "<table><tr><th>#</th><th>chapter</th><th>runs</th><th>notes</th></tr>")
+        parts.append("<p><b>" + e(_("kind cluster {name}")).replace("{name}", name) + "</b></p>"
+                     f"<table>{rows(self.cluster_checks)}</table>")
+        parts.append(f"<p><b>{e(_('Chapters'))}</b> "
+                     + e(_("(on {backend})").format(backend=self.backend or _("no backend"))) + "</p>"
+                     f"<table><tr><th>#</th><th>{e(_('chapter'))}</th><th>{e(_('runs'))}</th>"
+                     f"<th>{e(_('notes'))}</th></tr>")
         for ch in self.chapters:
             colour = "#2e7d32" if ch.full else "#c62828" if ch.unavailable else "#ef6c00"
             notes = "<br>".join(e(n) for n in ch.notes)
             parts.append(f"<tr><td>{e(ch.number)}</td><td>{e(ch.title)}</td>"
                          f"<td style='color:{colour}'>{e(ch.verdict)}</td><td>{notes}</td></tr>")
         parts.append("</table>")
-        parts += [f"<p>Note: {e(n)}</p>" for n in self.notes]
+        parts += [f"<p>{e(_('Note: {text}').format(text=n))}</p>" for n in self.notes]
         return "".join(parts)
 
 
 def kind_checks(facts: KindFacts) -> list[Check]:
     """Report lines for kind's binary, its version and each container engine."""
     if facts.path:
-        checks = [Check("kind", "kind binary", True, f"{facts.path} ({facts.version or 'version unknown'})")]
+        checks = [Check("kind", _("kind binary"), True, f"{facts.path} ({facts.version or _('version unknown')})")]
     else:
-        checks = [Check("kind", "kind binary", False, "not installed (no `kind` on PATH): "
-                        "https://kind.sigs.k8s.io/docs/user/quick-start/#installation")]
+        checks = [Check("kind", _("kind binary"), False, _("not installed (no `kind` on PATH): {url}").format(
+            url="https://kind.sigs.k8s.io/docs/user/quick-start/#installation"))]
     for engine, (installed, answers, why) in facts.engines.items():
-        checks.append(Check(engine, engine, answers if installed else None, "answers" if answers else why))
+        checks.append(Check(engine, engine, answers if installed else None, _("answers") if answers else why))
     return checks
 
 
@@ -481,35 +500,40 @@ def policy_check(version: str | None) -> Check:
     """Whether the kind that made the cluster ships kindnet with NetworkPolicy enforcement (v0.24 and later)."""
     parsed = parse_kind_version(version or "")
     if parsed is None:
-        return Check("network_policy", "NetworkPolicy", None, "kind's version is unknown, so enforcement is unknown")
+        return Check("network_policy", "NetworkPolicy", None, _("kind's version is unknown, so enforcement is unknown"))
     shown = "v" + ".".join(map(str, parsed))
     if parsed >= MIN_POLICY_KIND:
-        return Check("network_policy", "NetworkPolicy", True, f"kind {shown} ≥ v0.24: kindnet enforces NetworkPolicy")
+        return Check("network_policy", "NetworkPolicy", True,
+                     _("kind {version} ≥ v0.24: kindnet enforces NetworkPolicy").format(version=shown))
     return Check("network_policy", "NetworkPolicy", False,
-                 f"kind {shown} is older than v0.24: its kindnet does not enforce NetworkPolicy "
-                 "(upgrade kind, then delete and recreate the cluster)")
+                 _("kind {version} is older than v0.24: its kindnet does not enforce NetworkPolicy "
+                   "(upgrade kind, then delete and recreate the cluster)").format(version=shown))
 
 
 def cluster_checks(name: str, kf: KindFacts, cf: ClusterFacts | None) -> list[Check]:
     """Report lines for the kind cluster `name`: whether it exists, NetworkPolicy, cloud-provider-kind, kube-proxy."""
     if kf.path is None:
-        return [Check("cluster", "cluster", None, "not checked: kind is not installed")]
+        return [Check("cluster", _("cluster"), None, _("not checked: kind is not installed"))]
     if kf.clusters is None:
-        return [Check("cluster", "cluster", None, f"not checked: {kf.clusters_error or 'kind clusters unknown'}")]
+        return [Check("cluster", _("cluster"), None, _("not checked: {why}").format(
+            why=kf.clusters_error or _("kind clusters unknown")))]
     if name not in kf.clusters:
-        others = f" (kind has: {', '.join(kf.clusters)})" if kf.clusters else ""
-        return [Check("cluster", "cluster", None, f"no kind cluster named {name!r} yet; `k8snet up` creates it{others}")]
-    checks = [Check("cluster", "cluster", True, f"exists (context kind-{name})"), policy_check(kf.version)]
+        others = " " + _("(kind has: {clusters})").format(clusters=", ".join(kf.clusters)) if kf.clusters else ""
+        return [Check("cluster", _("cluster"), None, _("no kind cluster named {name} yet; `k8snet up` creates it")
+                      .format(name=repr(name)) + others)]
+    checks = [Check("cluster", _("cluster"), True, _("exists (context kind-{name})").format(name=name)),
+              policy_check(kf.version)]
     if cf is not None:
         if cf.cloud_provider_kind:
             checks.append(Check("cloud_provider_kind", CLOUD_PROVIDER_KIND, True,
-                                f"running ({cf.cloud_provider_kind}): LoadBalancer Services get an address"))
+                                _("running ({where}): LoadBalancer Services get an address").format(
+                                    where=cf.cloud_provider_kind)))
         else:
             checks.append(Check("cloud_provider_kind", CLOUD_PROVIDER_KIND, False,
-                                f"not running: LoadBalancer Services will stay <pending>; run it on the host "
-                                f"({CLOUD_PROVIDER_KIND_URL})"))
+                                _("not running: LoadBalancer Services will stay <pending>; run it on the host ({url})")
+                                .format(url=CLOUD_PROVIDER_KIND_URL)))
         detail = f"{cf.proxy_mode} ({cf.proxy_detail})" if cf.proxy_mode else cf.proxy_detail
-        checks.append(Check("kube_proxy_mode", "kube-proxy mode", True if cf.proxy_mode else None, detail))
+        checks.append(Check("kube_proxy_mode", _("kube-proxy mode"), True if cf.proxy_mode else None, detail))
     return checks
 
 
@@ -523,10 +547,11 @@ def effective_capabilities(caps: Capabilities, kf: KindFacts | None, cf: Cluster
     if policy.ok is False:
         network_policy = False
         shown = "v" + ".".join(map(str, parse_kind_version(kf.version or "") or ()))
-        notes["network_policy"] = f"kind {shown} is older than v0.24; upgrade kind and recreate the cluster"
+        notes["network_policy"] = _("kind {version} is older than v0.24; upgrade kind and recreate the cluster").format(
+            version=shown)
     if not cf.cloud_provider_kind:
         load_balancer = False
-        notes["load_balancer"] = "cloud-provider-kind is not running on the host"
+        notes["load_balancer"] = _("cloud-provider-kind is not running on the host")
     return replace(caps, network_policy=network_policy, load_balancer=load_balancer, notes=notes)
 
 
@@ -542,8 +567,9 @@ def diagnose(name: str | None = None) -> Report:
     notes = []
     context = os.environ.get("K8SNET_CONTEXT")
     if context:
-        notes.append(f"K8SNET_CONTEXT={context}: the kind backend drives that kubeconfig context instead of "
-                     f"creating kind-{cluster}; the cluster checks above are about kind-{cluster}.")
+        notes.append(_("K8SNET_CONTEXT={context}: the kind backend drives that kubeconfig context instead of "
+                       "creating kind-{cluster}; the cluster checks above are about kind-{cluster}.").format(
+            context=context, cluster=cluster))
     caps = None
     if backend is not None:
         caps = backends.backend_class(backend).capabilities
@@ -552,11 +578,12 @@ def diagnose(name: str | None = None) -> Report:
     chapters = chapter_table(caps, unavailable=reason if backend is None else "")
     if backend == "kind" and not context and cf is not None and cf.proxy_mode:
         configs = {"iptables": "kind-config.yaml", "nftables": "kind-config-nftables.yaml"}
-        others = [f"{mode} mode needs a cluster made from {file}" for mode, file in configs.items()
-                  if mode != cf.proxy_mode]
+        others = [_("{mode} mode needs a cluster made from {file}").format(mode=mode, file=file)
+                  for mode, file in configs.items() if mode != cf.proxy_mode]
         for ch in chapters:
             if ch.number == "03":
-                ch.notes.append(f"this cluster runs kube-proxy in {cf.proxy_mode} mode; " + "; ".join(others))
+                ch.notes.append(_("this cluster runs kube-proxy in {mode} mode; {others}").format(
+                    mode=cf.proxy_mode, others="; ".join(others)))
     return Report(cluster=cluster, backend=backend, backend_reason=reason, tools=tools, sandbox=sandbox,
                   kind=kind_checks(kf), cluster_checks=cluster_checks(cluster, kf, cf), chapters=chapters, notes=notes)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .errors import EnvironmentProblem
+from .i18n import N_, _, ngettext
 
 # Debian puts the network tools (ip, iptables, nft, conntrack) in /usr/sbin, which an ordinary user's PATH
 # often lacks; they still run fine from there, so look there too before calling a tool missing.
@@ -30,19 +31,19 @@ class Tool:
 # `dnsutils` is the name that installs dig and nslookup on every Debian (10 to 12) and Ubuntu release; on
 # Debian 11+ and Ubuntu 22.04+ it is a transitional package that pulls in bind9-dnsutils.
 REQUIRED_TOOLS: tuple[Tool, ...] = (
-    Tool("ip", "iproute2", "network namespaces, veth pairs, bridges, addresses and routes"),
-    Tool("ss", "iproute2", "listing the sockets a pod listens on"),
-    Tool("iptables", "iptables", "kube-proxy's iptables mode and NetworkPolicy rules"),
-    Tool("nft", "nftables", "kube-proxy's nftables mode"),
-    Tool("conntrack", "conntrack", "looking at the connection-tracking table behind Service NAT"),
-    Tool("dot", "graphviz", "drawing the live topology diagrams"),
-    Tool("dig", "dnsutils", "querying the cluster DNS"),
-    Tool("nslookup", "dnsutils", "querying the cluster DNS the way the tutorial does"),
-    Tool("curl", "curl", "HTTP probes between pods and Services"),
-    Tool("ping", "iputils-ping", "ICMP reachability between pods and nodes"),
-    Tool("tcpdump", "tcpdump", "watching real packets cross veths and bridges"),
-    Tool("unshare", "util-linux", "building the sandbox's own user, mount, network and pid namespaces"),
-    Tool("nsenter", "util-linux", "running commands inside a pod's or a node's namespaces"),
+    Tool("ip", "iproute2", N_("network namespaces, veth pairs, bridges, addresses and routes")),
+    Tool("ss", "iproute2", N_("listing the sockets a pod listens on")),
+    Tool("iptables", "iptables", N_("kube-proxy's iptables mode and NetworkPolicy rules")),
+    Tool("nft", "nftables", N_("kube-proxy's nftables mode")),
+    Tool("conntrack", "conntrack", N_("looking at the connection-tracking table behind Service NAT")),
+    Tool("dot", "graphviz", N_("drawing the live topology diagrams")),
+    Tool("dig", "dnsutils", N_("querying the cluster DNS")),
+    Tool("nslookup", "dnsutils", N_("querying the cluster DNS the way the tutorial does")),
+    Tool("curl", "curl", N_("HTTP probes between pods and Services")),
+    Tool("ping", "iputils-ping", N_("ICMP reachability between pods and nodes")),
+    Tool("tcpdump", "tcpdump", N_("watching real packets cross veths and bridges")),
+    Tool("unshare", "util-linux", N_("building the sandbox's own user, mount, network and pid namespaces")),
+    Tool("nsenter", "util-linux", N_("running commands inside a pod's or a node's namespaces")),
 )
 
 
@@ -69,11 +70,13 @@ def apt_line(tools: Iterable[Tool]) -> str:
 def missing_message(missing: Sequence[Tool]) -> str:
     """The one message that says which tools are missing, what each is for, and how to install them."""
     width = max(len(t.binary) for t in missing)
-    lines = [f"k8snet needs {len(missing)} system tool{'s' if len(missing) > 1 else ''} that "
-             f"{'are' if len(missing) > 1 else 'is'} not installed on this machine:"]
-    lines += [f"  {t.binary:<{width}}  ({t.package}) for {t.purpose}" for t in missing]
-    lines += [f"On Debian or Ubuntu, install {'them' if len(missing) > 1 else 'it'} with:", f"  {apt_line(missing)}",
-              "then run the command again."]
+    n = len(missing)
+    lines = [ngettext("k8snet needs {n} system tool that is not installed on this machine:",
+                      "k8snet needs {n} system tools that are not installed on this machine:", n).format(n=n)]
+    lines += [f"  {t.binary:<{width}}  " + _("({package}) for {purpose}").format(package=t.package, purpose=_(t.purpose))
+              for t in missing]
+    lines += [ngettext("On Debian or Ubuntu, install it with:", "On Debian or Ubuntu, install them with:", n),
+              f"  {apt_line(missing)}", _("then run the command again.")]
     return "\n".join(lines)
 
 

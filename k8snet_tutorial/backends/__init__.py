@@ -5,6 +5,7 @@ import os
 
 from ..config import ClusterConfig
 from ..errors import EnvironmentProblem, UsageError
+from ..i18n import _
 from .base import Backend, Capabilities, Detection
 
 CHOICES = ("auto", "kind", "sandbox")
@@ -18,24 +19,26 @@ def backend_class(name: str) -> type[Backend]:
     if name == "kind":
         from .kind import KindBackend
         return KindBackend
-    raise UsageError(f"unknown backend {name!r}: choose one of {', '.join(CHOICES)}")
+    raise UsageError(_("unknown backend {name}: choose one of {choices}").format(name=repr(name),
+                                                                                choices=", ".join(CHOICES)))
 
 
 def choose(requested: str | None = None) -> tuple[str, str]:
     """Pick a backend name and say why: an explicit choice, K8SNET_BACKEND, or detection (kind first)."""
     requested = requested or os.environ.get("K8SNET_BACKEND") or "auto"
     if requested not in CHOICES:
-        raise UsageError(f"unknown backend {requested!r} (from --backend or K8SNET_BACKEND): choose one of"
-                         f" {', '.join(CHOICES)}")
+        raise UsageError(_("unknown backend {name} (from --backend or K8SNET_BACKEND): choose one of {choices}")
+                         .format(name=repr(requested), choices=", ".join(CHOICES)))
     if requested != "auto":
-        return requested, "chosen explicitly"
+        return requested, _("chosen explicitly")
     kind = backend_class("kind").detect()
     if kind.available:
         return "kind", kind.reason
     sandbox = backend_class("sandbox").detect()
     if sandbox.available:
-        return "sandbox", f"the sandbox, since kind cannot run here: {kind.reason}"
-    raise EnvironmentProblem(f"no backend can run on this machine: kind: {kind.reason}; sandbox: {sandbox.reason}")
+        return "sandbox", _("the sandbox, since kind cannot run here: {why}").format(why=kind.reason)
+    raise EnvironmentProblem(_("no backend can run on this machine: kind: {kind}; sandbox: {sandbox}").format(
+        kind=kind.reason, sandbox=sandbox.reason))
 
 
 def make_backend(name: str, config: ClusterConfig, context: str | None = None) -> Backend:
@@ -44,7 +47,7 @@ def make_backend(name: str, config: ClusterConfig, context: str | None = None) -
     if name == "sandbox" or not context:
         found = cls.detect()
         if not found.available:
-            raise EnvironmentProblem(f"the {name} backend cannot run here: {found.reason}")
+            raise EnvironmentProblem(_("the {name} backend cannot run here: {why}").format(name=name, why=found.reason))
     return cls(config, context=context)
 
 
