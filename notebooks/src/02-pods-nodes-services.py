@@ -229,12 +229,12 @@ assert after.address == before.address == nginx_svc_ip, "the Service's address m
 Le pod a changé d'adresse, l'endpoint a suivi tout seul, et le client n'a rien remarqué : il
 parle toujours à la même adresse ClusterIP. C'est tout l'intérêt d'un Service. Le schéma montre le
 trajet de la sonde : de `pod-a` vers l'adresse du Service, puis, après la traduction de destination
-(DNAT) faite par kube-proxy sur le nœud de départ, vers le pod.
+(DNAT) que les règles de kube-proxy appliquent dès le nœud de départ, vers le pod.
 """, en="""
 The pod changed address, the endpoint followed on its own, and the client noticed nothing: it still
 talks to the same ClusterIP address. That is the whole point of a Service. The picture shows the
 probe's path: from `pod-a` to the Service's address, then, after the destination translation (DNAT)
-kube-proxy performs on the sending node, on to the pod.
+that kube-proxy's rules apply right on the sending node, on to the pod.
 """),
     code("""
 lab.diagram(namespace="default", highlight=after)
@@ -292,14 +292,14 @@ lab.kubectl("describe service database-service")
 Deux bases tournent, mais le sélecteur `app=mysql` n'en retient qu'une : un seul endpoint, sur le
 port 3306. Vérifions qui répond vraiment. Un pod de Deployment s'appelle
 `<deployment>-<empreinte du modèle>-<suffixe>` : en retirant les deux derniers morceaux, on sait
-de quel Deployment vient la réponse. Quand un Service a plusieurs endpoints, kube-proxy tire
-l'un d'eux au sort pour chaque connexion ; on envoie donc une vingtaine de sondes.
+de quel Deployment vient la réponse. Quand un Service a plusieurs endpoints, les règles de
+kube-proxy en tirent un au sort pour chaque connexion ; on envoie donc une vingtaine de sondes.
 """, en="""
 Two databases run, but the selector `app=mysql` keeps only one: a single endpoint, on port 3306.
 Let us check who really answers. A Deployment's pod is named
 `<deployment>-<template hash>-<suffix>`: drop the last two parts and you know which Deployment
-answered. When a Service has several endpoints, kube-proxy picks one at random for each connection,
-so we send about twenty probes.
+answered. When a Service has several endpoints, kube-proxy's rules pick one at random for each
+connection, so we send about twenty probes.
 """),
     code("""
 def deployments_answering(service, tries=20):
@@ -564,12 +564,13 @@ for service, app in (("auth-service", "auth"), ("user-service", "user"), ("produ
     print(f"{url:<50} -> {r.address}:{r.port}, answered by {app} pods")
 """),
     md(fr="""
-Chaque nom mène à une adresse stable, et derrière elle à l'un des pods du bon Deployment (lequel,
-c'est kube-proxy qui le tire au sort à chaque connexion : voilà pourquoi on n'affiche pas son nom).
+Chaque nom mène à une adresse stable, et derrière elle à l'un des pods du bon Deployment (lequel ?
+les règles de kube-proxy le tirent au sort à chaque connexion : voilà pourquoi on n'affiche pas son
+nom).
 Qu'on ajoute des réplicas, qu'on en remplace ou qu'on les déplace, la passerelle n'a rien à changer.
 """, en="""
 Every name leads to a stable address, and behind it to one of the right Deployment's pods (which one
-is kube-proxy's random pick for each connection: that is why we do not print its name). Add
+is a random pick by kube-proxy's rules for each connection: that is why we do not print its name). Add
 replicas, replace them or move them around, and the gateway has nothing to change.
 """),
     md(fr="""
@@ -630,13 +631,14 @@ for node, ip in node_ips.items():
     md(fr="""
 Chaque nœud accepte la connexion sur 30080 et la fait suivre à un pod `my-app`, où qu'il soit :
 kube-proxy a installé la même règle partout. C'est exactement `curl http://<IP du nœud>:30080`.
-Sur ce chemin, contrairement au trafic entre pods, l'adresse source est réécrite en route ; le
-chapitre 6 regarde ce que le pod voit alors.
+Sur ce chemin, contrairement au trafic entre pods, l'adresse source est réécrite en route (avec la
+politique par défaut, `externalTrafficPolicy: Cluster`) ; le chapitre 6 regarde ce que le pod voit
+alors.
 """, en="""
 Every node accepts the connection on 30080 and forwards it to a `my-app` pod, wherever it runs:
 kube-proxy installed the same rule everywhere. That is exactly `curl http://<node IP>:30080`. On this
-path, unlike traffic between pods, the source address gets rewritten on the way; chapter 6 looks at
-what the pod sees then.
+path, unlike traffic between pods, the source address gets rewritten on the way (under the default
+policy, `externalTrafficPolicy: Cluster`); chapter 6 looks at what the pod sees then.
 """),
     md(fr="""
 ### 3 bis. De l'extérieur vers un Service : LoadBalancer
@@ -671,21 +673,21 @@ print(f"{external_ip}:80 -> {r.outcome}, answered by web-app pods (container por
     md(fr="""
 Les utilisateurs appellent l'adresse externe sur le port 80 ; le répartiteur envoie chaque
 connexion à l'un des trois pods, qui écoutent sur 8080. Remarquez aussi la colonne `PORT(S)` :
-`80:3xxxx/TCP`. Un Service LoadBalancer est **aussi** un Service NodePort ; le répartiteur
-s'appuie sur ce port de nœud. Vous le vérifierez dans le premier exercice.
+`80:3xxxx/TCP`. Un Service LoadBalancer est **aussi** un Service NodePort, et bien des
+répartiteurs de cloud livrent leur trafic sur ce port de nœud. Vous le vérifierez dans le premier exercice.
 """, en="""
 Users call the external address on port 80; the load balancer sends each connection to one of the
 three pods, which listen on 8080. Look at the `PORT(S)` column too: `80:3xxxx/TCP`. A LoadBalancer
-Service is **also** a NodePort Service; the load balancer builds on that node port. You will check it
-in the first exercise.
+Service is **also** a NodePort Service, and many cloud load balancers deliver their traffic to that
+node port. You will check it in the first exercise.
 """),
     md(fr="""
 ## À vous de sonder
 
 L'explorateur ci-dessous lance les mêmes sondes que `lab.probe`, au clic : choisissez un pod source,
 une destination (pod ou Service), un port, puis « Probe ». Le schéma montre le chemin suivi. Il est
-préréglé sur `pod-a` → `nginx-service` ; essayez ensuite `pod-b` par son adresse, `database-service`
-ou `web-app`. (Sans interface Jupyter, par exemple pendant les tests, il s'affiche en texte.)
+préréglé sur `pod-a` → `nginx-service` ; essayez ensuite `pod-b`, `database-service` ou
+`web-app`. (Sans interface Jupyter, par exemple pendant les tests, il s'affiche en texte.)
 """, en="""
 ## Your turn to probe
 
@@ -713,7 +715,7 @@ explorer
   nommé** permet aux pods d'écouter sur des numéros différents.
 - Trois chemins : **de pod à pod** par adresse IP, sans NAT (les conteneurs d'un même pod partagent
   même leur pile réseau) ; **de pod à Service** par nom DNS ; **de l'extérieur** par un NodePort
-  (le même port sur chaque nœud) ou un LoadBalancer (une adresse externe devant ce NodePort).
+  (le même port sur chaque nœud) ou un LoadBalancer (une adresse externe, avec un NodePort en prime).
 
 ## Exercices
 
@@ -735,7 +737,7 @@ explorer
   port** lets pods listen on different numbers.
 - Three paths: **pod to pod** by IP address, without NAT (the containers of one pod even share
   their network stack); **pod to Service** by DNS name; **from outside** through a NodePort (the same
-  port on every node) or a LoadBalancer (an external address in front of that NodePort).
+  port on every node) or a LoadBalancer (an external address, with a NodePort thrown in).
 
 ## Exercises
 
