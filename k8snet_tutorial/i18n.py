@@ -7,6 +7,8 @@ notebook lives changes.
 
 Translate the template, then fill it in: `_("pod {name} is not running").format(name=...)`, so the catalog's
 msgids stay stable. Texts that imitate real tools (kubectl, kube-proxy, CoreDNS) are never translated.
+After adding or changing a message, `python -m k8snet_tutorial.i18n` brings the French catalog up to date (new
+msgids arrive with an empty msgstr, which tests/unit/test_i18n.py refuses until someone translates them).
 """
 from __future__ import annotations
 
@@ -82,3 +84,64 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a message for the catalog without translating it yet (tables of texts, translated where shown)."""
     return message
+
+
+# ---------------------------------------------------------------------------------------------------
+# The catalog's upkeep: `python -m k8snet_tutorial.i18n` adds new msgids (with empty msgstr, for a translator)
+# and drops vanished ones, keeping the .po sorted by file with `#: path:line` references.
+# ---------------------------------------------------------------------------------------------------
+
+MARKERS = {"_": 1, "N_": 1, "ngettext": 2}  # function name -> how many leading literal arguments are msgids
+PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);"}  # gettext's usual rule: 0 and 1 take the singular
+
+
+def source_messages(package: Path | None = None) -> dict[str | tuple[str, str], list[tuple[str, int]]]:
+    """Every literal msgid given to _(), N_() or ngettext() in the package's source, with where it appears.
+
+    The source is parsed (not grepped), so calls inside f-strings count too; a singular/plural pair is a tuple.
+    """
+    import ast
+    package = package or Path(__file__).parent
+    found: dict[str | tuple[str, str], list[tuple[str, int]]] = {}
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package.parent).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MARKERS):
+                continue
+            args = node.args[:MARKERS[node.func.id]]
+            if not args or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+                continue  # _(variable): a message marked elsewhere with N_()
+            key = args[0].value if len(args) == 1 else (args[0].value, args[1].value)
+            found.setdefault(key, []).append((rel, node.lineno))
+    return found
+
+
+def update_catalog(lang: str = "fr") -> Path:
+    """Rewrite a language's .po from the source: keep translations, add new msgids, drop vanished ones."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    old = None
+    if po.exists():
+        with po.open("rb") as f:
+            old = read_po(f, locale=lang)
+    new = Catalog(locale=lang, domain=DOMAIN, project="k8snet", version="0.1", charset="utf-8", fuzzy=False,
+                  header_comment=f"# {'French' if lang == 'fr' else lang} messages of the k8snet library.\n"
+                                 "# Kept by `python -m k8snet_tutorial.i18n`; translations are written by hand.",
+                  msgid_bugs_address="", last_translator="k8snet maintainers", language_team=lang,
+                  creation_date=old.creation_date if old is not None else None)
+    new.revision_date = new.creation_date
+    new.mime_headers = [("Plural-Forms", PLURAL_FORMS.get(lang, "nplurals=2; plural=(n != 1);"))]
+    for msgid, where in source_messages().items():
+        previous = old.get(msgid) if old is not None else None
+        string = previous.string if previous is not None else ("", "") if isinstance(msgid, tuple) else ""
+        flags = ["python-brace-format"] if "{" in "".join(msgid if isinstance(msgid, tuple) else [msgid]) else []
+        new.add(msgid, string, locations=where, flags=flags)
+    out = io.BytesIO()
+    write_po(out, new, width=120, sort_by_file=True, omit_header=False, ignore_obsolete=True)
+    po.write_bytes(out.getvalue().replace(b'"Report-Msgid-Bugs-To: EMAIL@ADDRESS\\n"\n', b""))
+    return po
+
+
+if __name__ == "__main__":
+    print(update_catalog())
