@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Protocol
 import graphviz
 
 from .i18n import _
+from .results import outcome_word
 
 if TYPE_CHECKING:
     from .results import ProbeResult
@@ -308,7 +309,7 @@ def _probe_path(result: "ProbeResult") -> str:
 
 
 def _probe_summary(result: "ProbeResult") -> str:
-    return _("probe {path}: {outcome}").format(path=_probe_path(result), outcome=result.outcome)
+    return _("probe {path}: {outcome}").format(path=_probe_path(result), outcome=outcome_word(result.outcome))
 
 
 def _port_label(result: "ProbeResult") -> str:
@@ -439,7 +440,7 @@ def _highlight(state: _State, canvas: _Canvas, result: "ProbeResult") -> None:
         if pod is None:
             canvas.extra_nodes[src] = {"label": result.source, "fillcolor": OTHER_FILL}
     canvas.restyle(src, color=colour, penwidth="2")
-    first_label = _label([_port_label(result), result.outcome])
+    first_label = _label([_port_label(result), outcome_word(result.outcome)])
 
     svc, via = state.service_for(result.address, result.port)
     if svc is not None:
@@ -502,7 +503,7 @@ def path_diagram(result: "ProbeResult", lab: LabLike | None = None) -> Diagram:
     is_vip = svc is not None or (state is None and _in_service_range(result.address))
     port = _port_label(result)
     if result.address is None:
-        g.node("target", _label([result.target, result.outcome]), fillcolor=NOT_READY_FILL, color=colour)
+        g.node("target", _label([result.target, outcome_word(result.outcome)]), fillcolor=NOT_READY_FILL, color=colour)
         g.edge("source", "target", label=port, **bold)
         return Diagram(g, _("path diagram: {summary}").format(summary=_probe_summary(result)))
     last = "source"
@@ -531,9 +532,9 @@ def path_diagram(result: "ProbeResult", lab: LabLike | None = None) -> Diagram:
         if not is_vip:
             g.node("target", _label([result.target, f"{result.address}:{result.port}"]), fillcolor=NOT_READY_FILL,
                    color=colour)
-            g.edge("source", "target", label=_label([port, result.outcome]), **bold)
+            g.edge("source", "target", label=_label([port, outcome_word(result.outcome)]), **bold)
         else:
-            g.node("outcome", result.outcome, shape="plaintext", style="", fontcolor=colour)
+            g.node("outcome", outcome_word(result.outcome), shape="plaintext", style="", fontcolor=colour)
             g.edge("service", "outcome", style="dashed", **bold)
     return Diagram(g, _("path diagram: {summary}").format(summary=_probe_summary(result)))
 
