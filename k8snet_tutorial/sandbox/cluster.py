@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 import os
 import platform
 import threading
@@ -36,6 +37,18 @@ def resource_name(kind: str) -> str:
     """kubectl's name for a kind in result lines: `deployment.apps`, `pod`, `networkpolicy.networking.k8s.io`."""
     group = KINDS[kind][0].rpartition("/")[0]
     return kind.lower() + (f".{group}" if group else "")
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _subset(want, have) -> bool:
+    """Whether every value a manifest sets is what the live object holds (defaults the API added don't count)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and _subset(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(map(_subset, want, have))
+    return want == have
 
 
 def _spec_of(obj: dict) -> dict:
@@ -180,8 +193,13 @@ class Cluster:
             raise UsageError(f'Error from server (NotFound): namespaces "{ns}" not found ({kind}/{meta["name"]})')
         old = self.store.get(kind, ns, meta["name"])
         ref = f"{resource_name(kind)}/{meta['name']}"
-        if old is not None and _spec_of(old) == _spec_of(obj):
+        # Like `kubectl apply`: remember what was applied; nothing to patch means "unchanged".
+        raw = {k: v for k, v in obj.items() if k != "status"}
+        applied = json.dumps(raw, sort_keys=True, separators=(",", ":")) + "\n"
+        if old is not None and (old["metadata"].get("annotations") or {}).get(LAST_APPLIED) == applied \
+                and _subset(raw, old):
             return f"{ref} unchanged"
+        meta.setdefault("annotations", {})[LAST_APPLIED] = applied
         if kind == "Pod":
             if old is not None:
                 raise UsageError(_("{ref}: a pod's spec cannot be changed once created (delete it first)").format(ref=ref))
@@ -199,7 +217,7 @@ class Cluster:
             spec.setdefault("progressDeadlineSeconds", 600)
         if old is not None:
             obj["status"] = old.get("status", {})
-            if _spec_of(old) != _spec_of(obj):
+            if old.get("spec") != obj.get("spec"):
                 meta["generation"] = old["metadata"].get("generation", 1) + 1
         if kind == "Service":
             services.prepare(obj, old, self.alloc)
@@ -355,17 +373,27 @@ class Cluster:
 
     # -- services --------------------------------------------------------------
     def service_env(self, namespace: str) -> dict[str, str]:
-        """The Docker-links-style variables the kubelet injects for Services of the pod's namespace."""
+        """The Docker-links-style variables the kubelet injects: Services of the pod's namespace, plus `kubernetes`."""
         env: dict[str, str] = {}
-        for svc in self.store.list("Service", namespace):
+        found = self.store.list("Service", namespace)
+        if namespace != "default":
+            found += [s for s in self.store.list("Service", "default") if s["metadata"]["name"] == "kubernetes"]
+        for svc in found:
             ip = svc["spec"].get("clusterIP")
-            if not ip or ip == "None":
-                continue
-            prefix = svc["metadata"]["name"].upper().replace("-", "_")
             ports = svc["spec"].get("ports") or []
-            env[f"{prefix}_SERVICE_HOST"] = ip
-            if ports:
-                env[f"{prefix}_SERVICE_PORT"] = str(ports[0]["port"])
+            if not ip or ip == "None" or not ports:
+                continue
+            n = svc["metadata"]["name"].upper().replace("-", "_")
+            env[f"{n}_SERVICE_HOST"] = ip
+            env[f"{n}_SERVICE_PORT"] = str(ports[0]["port"])
+            env[f"{n}_PORT"] = f"{ports[0].get('protocol', 'TCP').lower()}://{ip}:{ports[0]['port']}"
+            for p in ports:
+                proto, port = p.get("protocol", "TCP"), p["port"]
+                if p.get("name"):
+                    env[f"{n}_SERVICE_PORT_{p['name'].upper().replace('-', '_')}"] = str(port)
+                base = f"{n}_PORT_{port}_{proto}"
+                env[base] = f"{proto.lower()}://{ip}:{port}"
+                env[f"{base}_PROTO"], env[f"{base}_PORT"], env[f"{base}_ADDR"] = proto.lower(), str(port), ip
         return env
 
     # -- reconcile -------------------------------------------------------------
@@ -447,8 +475,9 @@ class Cluster:
                     with open(hosts, "w") as f:
                         f.write(f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{n.ip}\t{node}\n")
                 env = dict(BASE_ENV)
-                setup = nsutil.child_setup(n.netns, [(hosts, "/etc/hosts")], new_session=True, hostname=node,
-                                           own_pids=True)
+                binds = [(hosts, "/etc/hosts"), (self.fabric.pod_ns_dir(node), "/run/netns")]
+                setup = nsutil.child_setup(n.netns, binds, new_session=True, hostname=node, own_pids=True,
+                                           workdir="/")
             else:
                 obj = self.store.get("Pod", namespace, pod or "")
                 if obj is None:

@@ -53,6 +53,7 @@ class PodRuntime:
     dir: str
     probes: dict[str, ProbeState] = field(default_factory=dict)
     restart_at: dict[str, float] = field(default_factory=dict)
+    service_env: dict[str, str] = field(default_factory=dict)  # fixed when the pod starts, as the kubelet does
 
 
 def container_ports(c: dict) -> list[tuple[int, str]]:
@@ -80,7 +81,8 @@ class Kubelet:
         pdir = os.path.join(self.cluster.root, "pods", meta["uid"])
         os.makedirs(os.path.join(pdir, "volumes"), exist_ok=True)
         os.makedirs(os.path.join(pdir, "rootfs"), exist_ok=True)
-        rt = PodRuntime(key=key, net=net, dir=pdir)
+        rt = PodRuntime(key=key, net=net, dir=pdir, service_env=self.cluster.service_env(meta["namespace"])
+                        if spec.get("enableServiceLinks", True) else {})
         self.pods[key] = rt
         self._write_files(pod, rt)
         now = time.time()
@@ -151,12 +153,15 @@ class Kubelet:
         rt = self.pods[f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"]
         return nsutil.child_setup(rt.net.netns, self.binds(pod, container), new_session=True,
                                   hostname=pod["spec"].get("hostname") or pod["metadata"]["name"],
-                                  scratch=os.path.join(rt.dir, "rootfs"), own_pids=own_pids)
+                                  scratch=os.path.join(rt.dir, "rootfs"), own_pids=own_pids,
+                                  workdir=container.get("workingDir") or "/")
 
     def binds(self, pod: dict, container: dict | None) -> list[tuple]:
         """The files and volumes a container sees over the host's filesystem."""
         rt = self.pods[f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"]
         out = [(os.path.join(rt.dir, "resolv.conf"), "/etc/resolv.conf"), (os.path.join(rt.dir, "hosts"), "/etc/hosts")]
+        if os.path.isdir("/run/netns"):  # the host's named namespaces are none of the pod's business
+            out.append((os.path.join(rt.dir, "volumes"), "/run/netns", True))
         for m in (container or {}).get("volumeMounts") or []:
             out.append((os.path.join(rt.dir, "volumes", m["name"]), m["mountPath"], bool(m.get("readOnly"))))
         return out
@@ -164,7 +169,8 @@ class Kubelet:
     def env(self, pod: dict, container: dict) -> dict[str, str]:
         """The container's environment: the spec's env plus what the kubelet adds."""
         env = dict(BASE_ENV, HOSTNAME=pod["spec"].get("hostname") or pod["metadata"]["name"])
-        env.update(self.cluster.service_env(pod["metadata"]["namespace"]))
+        rt = self.pods.get(f"{pod['metadata']['namespace']}/{pod['metadata']['name']}")
+        env.update(rt.service_env if rt else {})
         for e in container.get("env") or []:
             if "value" in e:
                 env[e["name"]] = str(e["value"])

@@ -87,6 +87,10 @@ class Fabric:
         self.bridge = "br-" + short_hash(f"kind-network/{cluster}", 12)
         self.nodes: dict[str, NodeNet] = {}
 
+    def pod_ns_dir(self, node: str) -> str:
+        """Where a node's pod namespaces are pinned: the node sees this folder as its /run/netns, as on kind."""
+        return os.path.join(self.ns_dir, "pods", node)
+
     def build_node_network(self) -> None:
         """The 'docker network' of the lab: a bridge in the lab's own namespace; no route leads anywhere else."""
         # Forwarding on, and no route beyond the bridge: a packet for anywhere else gets an immediate
@@ -103,7 +107,9 @@ class Fabric:
 
     def add_node(self, name: str, ip: str, pod_cidr: str) -> NodeNet:
         """Create a node namespace wired to the node bridge, forwarding on."""
-        path = os.path.join(self.ns_dir, name)
+        os.makedirs(os.path.join(self.ns_dir, "nodes"), exist_ok=True)
+        os.makedirs(self.pod_ns_dir(name), exist_ok=True)
+        path = os.path.join(self.ns_dir, "nodes", name)
         nsutil.create_netns(path)
         outer = "veth" + short_hash(f"node/{name}", 7)
         ip_batch([
@@ -136,7 +142,7 @@ class Fabric:
         """The ptp CNI plugin's work: a pod netns, a veth pair, the pod IP on eth0 and routes both ways."""
         node = self.nodes[node_name]
         netns_id = uid(f"netns/{key}/{generation}")
-        path = os.path.join(self.ns_dir, f"cni-{netns_id}")
+        path = os.path.join(self.pod_ns_dir(node_name), f"cni-{netns_id}")
         nsutil.create_netns(path)
         veth = "veth" + short_hash(f"{key}/{generation}")
         gw = node.gateway

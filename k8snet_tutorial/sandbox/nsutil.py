@@ -180,7 +180,7 @@ def bind_anywhere(source: str, target: str, readonly: bool = False, root: str = 
         else:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             open(path, "w").close()
-    mount(source, path, None, MS_BIND)
+    mount(source, path, None, MS_BIND | (MS_REC if os.path.isdir(source) else 0))  # submounts too (pinned netns)
     if readonly:
         mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 

@@ -30,6 +30,7 @@ class Allocator:
         self.ips: dict[str, str] = {}
         self.ports: dict[int, str] = {}
         self.lbs: dict[str, str] = {}
+        self.generation: dict[str, int] = {}  # a Service deleted and created again gets a new address
 
     def reserve_ip(self, ip: str, owner: str) -> str:
         """Take an explicitly requested ClusterIP."""
@@ -45,12 +46,12 @@ class Allocator:
         return ip
 
     def allocate_ip(self, owner: str) -> str:
-        """A ClusterIP from the dynamic band, chosen from the Service's name."""
+        """A ClusterIP from the dynamic band, chosen from the Service's name and how often it was created."""
         for ip, who in self.ips.items():
             if who == owner:
                 return ip
         size = self.net.num_addresses - self.static_band - 1
-        start = _spread(owner, size)
+        start = _spread(f"{owner}#{self.generation.get(owner, 0)}", size)
         for i in range(size):
             ip = str(self.net[self.static_band + (start + i) % size])
             if ip not in self.ips:
@@ -94,6 +95,8 @@ class Allocator:
 
     def release(self, owner: str) -> None:
         """Free everything a Service held."""
+        if owner in self.ips.values():
+            self.generation[owner] = self.generation.get(owner, 0) + 1
         self.ips = {k: v for k, v in self.ips.items() if v != owner}
         self.ports = {k: v for k, v in self.ports.items() if v != owner}
         self.lbs.pop(owner, None)
