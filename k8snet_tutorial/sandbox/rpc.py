@@ -14,6 +14,7 @@ from .cluster import Cluster
 from .kubelet import container_ports
 
 
+CHANGING_VERBS = {"apply", "scale", "delete", "patch", "label", "expose"}
 OUTSIDE = "@host"  # probe source: the machine outside the cluster (kind's Docker host)
 OUTSIDE_NETNS = "/proc/1/ns/net"  # the supervisor is pid 1 of the lab, in the lab's outer namespace
 
@@ -156,6 +157,9 @@ class Handlers:
     def op_kubectl(self, args: list[str]) -> dict:
         from .kubectl import run_kubectl
         r = run_kubectl(list(args), KubectlView(self.cluster))
+        if r.ok and set(args) & CHANGING_VERBS:
+            # New pods answer their first readiness probe before the learner's next command: no race to lose.
+            self.op_settle(within=30)
         return {"command": ["kubectl", *args], "returncode": r.returncode, "stdout": r.stdout, "stderr": r.stderr}
 
     def op_shutdown(self) -> str:
