@@ -15,7 +15,7 @@ composants font l'essentiel du travail sur chaque nœud :
 - **kube-proxy**, qui traduit chaque Service en règles du noyau : un paquet envoyé à une adresse
   ClusterIP repart vers l'un des pods du Service.
 
-(Le troisième larron, le DNS du cluster, a droit au chapitre 4.)
+(Le troisième membre de l'équipe, le DNS du cluster, a son propre chapitre : le 4.)
 
 **À la fin de ce chapitre, vous saurez :**
 - retrouver sur un nœud ce que le plugin CNI a fait pour un pod : son adresse, sa paire veth, ses routes ;
@@ -71,8 +71,8 @@ lab.kubectl("get pods -o wide")
     md(fr="""
 ## Partie 1 — Ce que fait le plugin CNI quand un pod démarre
 
-Quand un pod est programmé sur un nœud, le kubelet demande au runtime de conteneurs de lui créer un
-espace de noms réseau, vide : pas d'interface à part `lo`. Le runtime appelle alors le plugin CNI
+Quand l'ordonnanceur place un pod sur un nœud, le kubelet de ce nœud demande au runtime de conteneurs
+de lui créer un espace de noms réseau, vide : pas d'interface à part `lo`. Le runtime appelle alors le plugin CNI
 (*Container Network Interface*) avec la commande `ADD`, en lui donnant le chemin de cet espace de
 noms. Le plugin fait trois choses :
 
@@ -123,7 +123,7 @@ That is **IPAM** at work: the pod's address comes from its node's slice. Now the
 interface and the routes it was given:
 """),
     code("""
-lab.exec("client", "ip addr show eth0")
+lab.exec("client", "ip -4 addr show eth0")
 """),
     code("""
 lab.exec("client", "ip route")
@@ -146,12 +146,14 @@ lab.node_exec(node, "ip -o link show type veth")
 Une ligne par veth. `eth0` est le lien du nœud lui-même vers le réseau des nœuds (sur kind aussi :
 un nœud kind est un conteneur, branché au pont Docker par une paire veth). Les autres, `vethXXXXXXXX@if2`,
 sont les bouts côté nœud des pods qui tournent ici : `@if2` désigne l'`eth0` de chaque pod (l'index 1
-est `lo`). Et la table de routage du nœud :
+est `lo`), et `link-netns cni-…` nomme l'espace de noms du pod, tel que le runtime l'a épinglé sous
+`/run/netns` (sur kind, c'est containerd qui le fait). Et la table de routage du nœud :
 """, en="""
 One line per veth. `eth0` is the node's own link to the node network (on kind too: a kind node is a
 container, plugged into Docker's bridge by a veth pair). The others, `vethXXXXXXXX@if2`, are the
-node-side ends for the pods running here: `@if2` names each pod's `eth0` (index 1 is `lo`). And the
-node's routing table:
+node-side ends for the pods running here: `@if2` names each pod's `eth0` (index 1 is `lo`), and
+`link-netns cni-…` names the pod's namespace, as the runtime pinned it under `/run/netns` (on kind,
+containerd does that). And the node's routing table:
 """),
     code("""
 lab.node_exec(node, "ip route")
@@ -354,11 +356,11 @@ else:
 """),
     md(fr="""
 **2. Y a-t-il des règles pour ce Service ?** Sur le nœud (sur un vrai cluster : `ssh` sur le nœud,
-puis `sudo`), on filtre la sortie d'`iptables-save` sur le nom du Service, que kube-proxy écrit dans
+puis `sudo` ; sur kind : `docker exec`), on filtre la sortie d'`iptables-save` sur le nom du Service, que kube-proxy écrit dans
 le commentaire de chaque règle :
 """, en="""
 **2. Are there rules for this Service?** On the node (on a real cluster: `ssh` to the node, then
-`sudo`), filter `iptables-save`'s output on the Service's name, which kube-proxy writes into every
+`sudo`; on kind: `docker exec`), filter `iptables-save`'s output on the Service's name, which kube-proxy writes into every
 rule's comment:
 """),
     code("""
@@ -369,7 +371,7 @@ lab.node_exec(node, "sh -c 'iptables-save -t nat | grep my-service'")
 les parcourt dans un autre ordre. Suivons-le :
 
 1. la chaîne `KUBE-SERVICES` (appelée depuis `PREROUTING` et `OUTPUT`) compare la destination avec
-   chaque Service ; la règle `-d 10.96.185.136/32 … --dport 80` l'envoie vers `KUBE-SVC-…` ;
+   chaque Service ; la règle `-d <ClusterIP>/32 … --dport 80` de `my-service` l'envoie vers `KUBE-SVC-…` ;
 2. `KUBE-SVC-…` tire au sort un endpoint avec le module `statistic` et saute vers sa chaîne `KUBE-SEP-…` ;
 3. `KUBE-SEP-…` fait la **DNAT** : la destination devient l'adresse du pod choisi, port 80.
 
@@ -379,7 +381,7 @@ Le code suivant refait ce parcours à partir de la sortie complète, et vérifie
 through them in another order. Let us follow it:
 
 1. the `KUBE-SERVICES` chain (called from `PREROUTING` and `OUTPUT`) compares the destination with
-   every Service; the rule `-d 10.96.185.136/32 … --dport 80` sends it to `KUBE-SVC-…`;
+   every Service; `my-service`'s rule `-d <ClusterIP>/32 … --dport 80` sends it to `KUBE-SVC-…`;
 2. `KUBE-SVC-…` draws one endpoint at random with the `statistic` module and jumps to its `KUBE-SEP-…` chain;
 3. `KUBE-SEP-…` does the **DNAT**: the destination becomes the chosen pod's address, port 80.
 
@@ -597,9 +599,9 @@ new addresses, new `KUBE-SEP-…` chains, and the Service answers again.
     code("""
 slider.scale(3)
 back = lab.probe("client", "my-service")
-print(back.summary(timing=False).split(", answered by")[0])
-assert back.ok and back.responder.startswith("my-service-")
+assert back.ok and back.responder.startswith("my-service-"), back.summary(timing=False)
 assert len(slider.ready_endpoints()) == 3
+lab.kubectl("get endpoints my-service")
 """),
     md(fr="""
 ## Partie 4 — Le même Service en mode nftables
