@@ -437,9 +437,10 @@ class Report:
             lines.append("  " + _("install: {command}").format(command=self.apt_line))
         lines += ["", _("Sandbox: {mark} {reason}").format(mark=_mark(self.sandbox.available),
                                                            reason=self.sandbox.reason), "", "kind:"]
-        lines += [f"  {_mark(c.ok)} {c.label}: {c.detail}" for c in self.kind]
+        lines += [f"  {_mark(c.ok)} " + _("{label}: {detail}").format(label=c.label, detail=c.detail) for c in self.kind]
         lines += ["", _("kind cluster {name}:").format(name=lab)]
-        lines += [f"  {_mark(c.ok)} {c.label}: {c.detail}" for c in self.cluster_checks]
+        lines += [f"  {_mark(c.ok)} " + _("{label}: {detail}").format(label=c.label, detail=c.detail)
+                  for c in self.cluster_checks]
         lines += ["", _("Chapters (on {backend}):").format(backend=self.backend or _("no backend"))]
         for ch in self.chapters:
             lines.append(f"  {ch.number} {ch.title:<58} {ch.verdict}")

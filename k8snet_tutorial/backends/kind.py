@@ -19,6 +19,7 @@ import yaml
 
 from ..config import ClusterConfig
 from ..errors import EnvironmentProblem, K8snetError, LabNotRunning, ManifestError, UsageError
+from ..i18n import N_, _
 from ..results import CommandResult, ProbeResult, Status
 from .base import Backend, Capabilities, Detection, Progress, no_progress
 
@@ -57,16 +58,18 @@ def _meaningful_line(text: str) -> str:
 def runtime_answers(runtime: str) -> tuple[bool, str]:
     """Ask a container engine whether it answers (`docker info`, `podman info`) within a few seconds."""
     if not shutil.which(runtime):
-        return False, f"`{runtime}` is not installed"
+        return False, _("`{runtime}` is not installed").format(runtime=runtime)
     try:
         r = subprocess.run([runtime, "info"], capture_output=True, text=True, timeout=INFO_TIMEOUT)
     except subprocess.TimeoutExpired:
-        return False, f"`{runtime} info` did not answer within {INFO_TIMEOUT:g} s"
+        return False, _("`{runtime} info` did not answer within {seconds} s").format(runtime=runtime,
+                                                                                    seconds=f"{INFO_TIMEOUT:g}")
     except OSError as e:
-        return False, f"`{runtime} info` could not run ({e})"
+        return False, _("`{runtime} info` could not run ({error})").format(runtime=runtime, error=e)
     if r.returncode == 0:
         return True, ""
-    return False, f"`{runtime} info` failed ({_meaningful_line(r.stderr + chr(10) + r.stdout)})"
+    return False, _("`{runtime} info` failed ({why})").format(runtime=runtime,
+                                                             why=_meaningful_line(r.stderr + chr(10) + r.stdout))
 
 
 def find_runtime() -> tuple[str | None, str]:
@@ -85,14 +88,14 @@ def find_runtime() -> tuple[str | None, str]:
 def detect_kind() -> tuple[Detection, str | None]:
     """Check for `kind` on PATH and a working Docker or Podman; return the verdict and the engine found."""
     if not shutil.which("kind"):
-        return Detection(False, "kind is not installed (no `kind` on PATH): install it from "
-                                "https://kind.sigs.k8s.io/docs/user/quick-start/#installation, "
-                                "or use the sandbox backend."), None
+        return Detection(False, _("kind is not installed (no `kind` on PATH): install it from {url}, or use the"
+                                  " sandbox backend.").format(
+            url="https://kind.sigs.k8s.io/docs/user/quick-start/#installation")), None
     runtime, why = find_runtime()
     if runtime is None:
-        return Detection(False, f"kind is installed but no container engine answers ({why}): "
-                                "start Docker or Podman, or use the sandbox backend."), None
-    return Detection(True, f"kind and {runtime} are ready."), runtime
+        return Detection(False, _("kind is installed but no container engine answers ({why}): start Docker or"
+                                  " Podman, or use the sandbox backend.").format(why=why)), None
+    return Detection(True, _("kind and {runtime} are ready.").format(runtime=runtime)), runtime
 
 
 def parse_name_lines(output: str) -> list[str]:
@@ -510,9 +513,10 @@ class KindBackend(Backend):
         load_balancer=True,
         multi_cluster=False,
         notes={
-            "network_policy": "enforced by kindnet (kind v0.24 and later ship kube-network-policies)",
-            "ingress": "needs an ingress controller installed in the cluster",
-            "load_balancer": "needs cloud-provider-kind running on the host to give LoadBalancer Services an address",
+            "network_policy": N_("enforced by kindnet (kind v0.24 and later ship kube-network-policies)"),
+            "ingress": N_("needs an ingress controller installed in the cluster"),
+            "load_balancer": N_("needs cloud-provider-kind running on the host to give LoadBalancer Services an"
+                                " address"),
         },
     )
 
