@@ -145,3 +145,8 @@ def update_catalog(lang: str = "fr") -> Path:
 
 if __name__ == "__main__":
     print(update_catalog())
+
+
+def say(*, fr: str, en: str) -> None:
+    """Print a notebook's own note in the notebook's language (code cells are shared by both languages)."""
+    print(fr if language() == "fr" else en)

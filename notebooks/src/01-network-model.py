@@ -163,6 +163,8 @@ Let us do it for real: on the `cart` pod's node, add a `MASQUERADE` rule for tra
 other node's pods — exactly what a home router does.
 """),
     code("""
+from k8snet_tutorial.i18n import say
+
 cart = next(p for p in lab.pods() if p["metadata"]["name"] == "cart")
 catalog = next(p for p in lab.pods() if p["metadata"]["name"] == "catalog")
 cart_node, catalog_node = cart["spec"]["nodeName"], catalog["spec"]["nodeName"]
@@ -179,7 +181,8 @@ cart_node_ip = cart["status"]["hostIP"]
 assert natted.ok and natted.seen_source == cart_node_ip, "with NAT, the catalog sees the node, not the pod"
 lab.node_exec(cart_node, f"iptables -t nat -D {masquerade}")
 assert lab.probe("cart", "catalog").seen_source == cart["status"]["podIP"]
-print(f"with NAT the catalog saw {natted.seen_source} (the node); without it, {cart['status']['podIP']} (the pod)")
+say(fr=f"avec NAT, le catalogue a vu {natted.seen_source} (le nœud) ; sans NAT, {cart['status']['podIP']} (le pod)",
+    en=f"with NAT the catalog saw {natted.seen_source} (the node); without it, {cart['status']['podIP']} (the pod)")
 """),
     md(fr="""
 Avec la règle, le catalogue croit parler au **nœud** (172.18.0.x) ; sans elle, il voit le **pod**.
@@ -213,7 +216,7 @@ lab.exec("cart", "ip route")
 routes = lab.node_exec(cart_node, "ip route").stdout
 catalog_node_ip = catalog["status"]["hostIP"]
 assert f"{catalog_range} via {catalog_node_ip} dev eth0" in routes
-print(f"{cart_node} reaches {catalog_range} through {catalog_node_ip}")
+print(f"{cart_node}: {catalog_range} via {catalog_node_ip}")
 """),
     md(fr="""
 ## Ce qu'il faut retenir

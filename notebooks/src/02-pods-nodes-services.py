@@ -315,7 +315,7 @@ db_probe = lab.probe("pod-a", "database-service")
 print(db_probe.summary(timing=False))
 db_ip = db_probe.address
 answering = deployments_answering("database-service")
-print("answered by:", answering)
+print("→", answering)
 assert answering == ["mysql"]
 """),
     md(fr="""
@@ -333,7 +333,7 @@ lab.kubectl("get endpoints database-service")
 """),
     code("""
 answering = deployments_answering("database-service")
-print("answered by:", answering)
+print("→", answering)
 assert answering == ["mysql", "postgresql"]
 """),
     md(fr="""
@@ -356,11 +356,11 @@ lab.kubectl("get endpoints database-service")
 """),
     code("""
 answering = deployments_answering("database-service")
-print("answered by:", answering)
+print("→", answering)
 assert answering == ["postgresql"]
 final = lab.probe("pod-a", "database-service")
 assert final.address == db_ip, "the Service kept its address through the whole migration"
-print(f"database-service stayed at {db_ip} from start to finish")
+print(f"database-service: {db_ip}")
 """),
     md(fr="""
 La migration est faite, et l'application n'a jamais changé de cible : même nom, même adresse
@@ -477,7 +477,7 @@ assert lab.pod_ip("app-pod") in views["app"].stdout
     code("""
 netns = {c: lab.exec("app-pod", "readlink /proc/self/ns/net", container=c).stdout for c in views}
 assert netns["app"] == netns["log-forwarder"]
-print("app and log-forwarder share one network namespace")
+print(netns["app"], "=", netns["log-forwarder"])
 """),
     md(fr="""
 Mêmes interfaces, même adresse, même espace de noms réseau : les conteneurs d'un pod partagent sa

@@ -112,7 +112,7 @@ client = next(p for p in lab.pods() if p["metadata"]["name"] == "client")
 node = client["spec"]["nodeName"]
 client_ip = client["status"]["podIP"]
 node_cidr = next(n["spec"]["podCIDR"] for n in lab.objects("Node") if n["metadata"]["name"] == node)
-print(f"client: {client_ip}, on {node}, whose pod range is {node_cidr}")
+print(f"client: {client_ip} @ {node} (podCIDR {node_cidr})")
 assert ipaddress.ip_address(client_ip) in ipaddress.ip_network(node_cidr), "IPAM takes addresses from the node's range"
 """),
     md(fr="""
@@ -182,7 +182,7 @@ pod_side = veth_pairs(lab.exec("client", "ip -o link show eth0").stdout)
 node_side = veth_pairs(lab.node_exec(node, "ip -o link show type veth").stdout)
 eth0_index, peer_index = pod_side["eth0"]
 veth = next(name for name, (index, _) in node_side.items() if index == peer_index)
-print(f"client eth0 (index {eth0_index}) <-> {veth} on {node} (index {peer_index})")
+print(f"client eth0 (ifindex {eth0_index}) <-> {node} {veth} (ifindex {peer_index})")
 assert veth.startswith("veth") and node_side[veth][1] == eth0_index
 
 route = f"{client_ip} dev {veth} scope host"
@@ -280,11 +280,7 @@ exists in the sandbox, whose CNI is built in. On kind you would have to create t
 explains itself elsewhere:
 """),
     code("""
-from k8snet_tutorial.i18n import language
-
-def say(fr, en):
-    \"\"\"Print a note in the notebook's language.\"\"\"
-    print(fr if language() == "fr" else en)
+from k8snet_tutorial.i18n import say
 
 if lab.backend_name == "kind":
     print(lab.kubectl("get pods -n kube-system -l app=kindnet -o wide"))
@@ -683,7 +679,7 @@ for _ in range(60):
     assert result.ok, result.summary(timing=False)
     nft_answers[result.responder] += 1
 assert len(nft_answers) == 3 and min(nft_answers.values()) >= 5, nft_answers
-print(f"nftables mode: 60 connections, answered by all {len(nft_answers)} pods")
+print(f"nftables: 60 connections -> {len(nft_answers)} pods")
 print(lab_nft.down())
 """),
     md(fr="""
@@ -730,8 +726,8 @@ import json
 from k8snet_tutorial.lab import REPO
 
 bench = json.loads((REPO / "docs/data/kube-proxy-scaling.json").read_text())
-print(f"measured {bench['date']} on {bench['machine']}")
-print(f"command: {bench['command']}")
+print(bench["date"], "—", bench["machine"])
+print("$", bench["command"])
 print(f"{'mode':<9} {'Services':>8} {'full sync':>10} {'1 Service scaled':>17} {'first packet: last Service':>27} {'first Service':>14}")
 for r in bench["results"]:
     print(f"{r['mode']:<9} {r['services']:>8,} {r['full_sync']['total_s']:>9.2f}s {r['delta']['total_s']:>16.2f}s"

@@ -645,7 +645,7 @@ first address; for comparison, it also keeps `payment-service`'s ClusterIP.
 print(lab.exec(order, "dig +noall +answer payment-headless.default.svc.cluster.local"))
 cached_pod_ip = lab.exec(order, "dig +short payment-headless.default.svc.cluster.local").stdout.split()[0]
 cached_service_ip = lab.exec(order, "dig +short payment-service.default.svc.cluster.local").stdout.strip()
-print(f"cached: payment-headless -> {cached_pod_ip}, payment-service -> {cached_service_ip}")
+print(f"payment-headless -> {cached_pod_ip}\npayment-service  -> {cached_service_ip}")
 
 first_use = lab.probe(order, f"{cached_pod_ip}:80")
 print(first_use.summary(timing=False))
@@ -671,9 +671,9 @@ lab.kubectl("get pods -o wide -l app=payment")
 stale = lab.probe(order, f"{cached_pod_ip}:80", timeout=1)
 via_service = lab.probe(order, f"{cached_service_ip}:80")
 fresh = lab.exec(order, "dig +short payment-headless.default.svc.cluster.local").stdout.split()
-print("cached pod IP   :", stale.summary(timing=False))
-print("cached ClusterIP:", f"{via_service.address}:{via_service.port} {via_service.outcome}")
-print("fresh lookup    :", " ".join(fresh))
+print(f"{cached_pod_ip} (pod, cache)     :", stale.summary(timing=False))
+print(f"{cached_service_ip} (ClusterIP, cache):", via_service.summary(timing=False).split(": ", 1)[1].split(",")[0])
+print("dig +short payment-headless   :", " ".join(fresh))
 
 assert not stale.ok, "the cached pod address must be dead"
 assert via_service.ok, "the ClusterIP survives the pod"
