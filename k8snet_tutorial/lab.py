@@ -39,6 +39,8 @@ class Lab:
 
     def __init__(self, name: str | None = None, *, backend: str | None = None, config: str | ClusterConfig | None = None,
                  context: str | None = None, progress: Progress | None = None) -> None:
+        if isinstance(config, (str, os.PathLike)):
+            config = _resolve_paths([config])[0]
         cfg = config if isinstance(config, ClusterConfig) else load_config(config, name=name)
         self.config = cfg
         self.name = cfg.name

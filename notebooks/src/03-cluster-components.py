@@ -613,7 +613,7 @@ kernel. Let us start a second lab, configured with `kubeProxyMode: nftables` (th
 `kind-config-nftables.yaml`, at the root of the course), and apply the same manifests to it.
 """),
     code("""
-lab_nft = Lab.up("k8snet-nft", config="../../kind-config-nftables.yaml", fresh=True)
+lab_nft = Lab.up("k8snet-nft", config="kind-config-nftables.yaml", fresh=True)
 lab_nft.apply("manifests/03-cluster-components/")
 lab_nft.status()
 """),
