@@ -645,7 +645,8 @@ first address; for comparison, it also keeps `payment-service`'s ClusterIP.
 print(lab.exec(order, "dig +noall +answer payment-headless.default.svc.cluster.local"))
 cached_pod_ip = lab.exec(order, "dig +short payment-headless.default.svc.cluster.local").stdout.split()[0]
 cached_service_ip = lab.exec(order, "dig +short payment-service.default.svc.cluster.local").stdout.strip()
-print(f"payment-headless -> {cached_pod_ip}\npayment-service  -> {cached_service_ip}")
+print(f"payment-headless -> {cached_pod_ip}")
+print(f"payment-service  -> {cached_service_ip}")
 
 first_use = lab.probe(order, f"{cached_pod_ip}:80")
 print(first_use.summary(timing=False))
