@@ -99,7 +99,7 @@ node_ranges = {n["metadata"]["name"]: n["spec"]["podCIDR"] for n in lab.objects(
 shop = lab.pods("shop")
 for pod in shop:
     ip, node = pod["status"]["podIP"], pod["spec"]["nodeName"]
-    print(f'{pod["metadata"]["labels"]["app"]:<8} {ip:<12} on {node:<16} range {node_ranges[node]}')
+    print(f'{pod["metadata"]["labels"]["app"]:<8} {ip:<12} {node:<16} {node_ranges[node]}')
     assert ipaddress.ip_address(ip) in ipaddress.ip_network(node_ranges[node])
 assert len({p["status"]["podIP"] for p in shop}) == len(shop) == 4
 """),
