@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from .labels import (DNS1123_SUBDOMAIN_RE, LABEL_NAME_RE, NAME_MSG, VALUE_MSG, SelectorError,
+                     label_selector_matches)
 from .errors import UsageError
 from .i18n import _
 
@@ -215,28 +217,10 @@ def sorted_policies(policies: Iterable[Mapping]) -> list[Mapping]:
 
 def selector_matches(selector: Mapping | None, labels: Mapping[str, str]) -> bool:
     """LabelSelector semantics: matchLabels AND matchExpressions; `{}` matches everything, None nothing."""
-    if selector is None:
-        return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != str(value):
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op = expr.get("key"), expr.get("operator")
-        values = [str(v) for v in expr.get("values") or []]
-        present = key in labels
-        if op == "In":
-            ok = present and labels[key] in values
-        elif op == "NotIn":
-            ok = not present or labels[key] not in values
-        elif op == "Exists":
-            ok = present
-        elif op == "DoesNotExist":
-            ok = not present
-        else:
-            ok = False  # validate_policy rejects unknown operators
-        if not ok:
-            return False
-    return True
+    try:
+        return label_selector_matches(dict(selector) if selector is not None else None, dict(labels))
+    except SelectorError:
+        return False  # validate_policy rejects unknown operators before a policy is ever enforced
 
 
 def namespace_labels(namespaces: Mapping[str, Mapping[str, str]], name: str) -> dict[str, str]:
@@ -391,15 +375,7 @@ def evaluate_from_ip(ip: str, dst: PodInfo, port: int, protocol: str, policies: 
 # Validation (k8s.io/kubernetes/pkg/apis/networking/validation, with the API server's texts)
 # --------------------------------------------------------------------------------------------
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
-_NAME_PART_MSG = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
-                  "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-                  "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
-_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-                    "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
-                    "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
 _SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
                   "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
                   "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
@@ -424,14 +400,14 @@ def _label_key_errors(key: Any) -> list[str]:
     errors = []
     if slash and not prefix:
         errors.append("prefix part must be non-empty")
-    elif prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.match(prefix)):
+    elif prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN_RE.match(prefix)):
         errors.append("prefix part " + _SUBDOMAIN_MSG)
     if not name:
         errors.append("name part must be non-empty")
     elif len(name) > 63:
         errors.append("name part must be no more than 63 characters")
-    elif not _LABEL_NAME.match(name):
-        errors.append(_NAME_PART_MSG)
+    elif not LABEL_NAME_RE.match(name):
+        errors.append(NAME_MSG)
     return errors
 
 
@@ -441,8 +417,8 @@ def _label_value_errors(value: Any) -> list[str]:
     errors = []
     if len(value) > 63:
         errors.append("must be no more than 63 characters")
-    if value and not _LABEL_NAME.match(value):
-        errors.append(_LABEL_VALUE_MSG)
+    if value and not LABEL_NAME_RE.match(value):
+        errors.append(VALUE_MSG)
     return errors
 
 
@@ -574,7 +550,7 @@ def policy_errors(policy: Mapping) -> list[str]:
     name = meta.get("name")
     if not name:
         errors.append("metadata.name: Required value: name or generateName is required")
-    elif len(str(name)) > 253 or not _DNS1123_SUBDOMAIN.match(str(name)):
+    elif len(str(name)) > 253 or not DNS1123_SUBDOMAIN_RE.match(str(name)):
         errors.append(f"metadata.name: Invalid value: {_show(str(name))}: {_SUBDOMAIN_MSG}")
     spec = policy.get("spec")
     if not isinstance(spec, Mapping):

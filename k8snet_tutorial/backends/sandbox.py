@@ -258,7 +258,7 @@ class SandboxBackend(Backend):
     def list_objects(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
         items = self.call("list", kind=kind, namespace=namespace)
         if selector:
-            from ..sandbox.kubectl import parse_selector, selector_matches
+            from ..labels import parse_selector, selector_matches
             reqs = parse_selector(selector)
             items = [o for o in items if selector_matches(reqs, o["metadata"].get("labels") or {})]
         return items

@@ -182,7 +182,7 @@ class KubectlView:
         """Objects of a kind, filtered by a label selector string."""
         items = self.cluster.list(kind, namespace)
         if selector:
-            from .kubectl import parse_selector, selector_matches
+            from ..labels import parse_selector, selector_matches
             reqs = parse_selector(selector)
             items = [o for o in items if selector_matches(reqs, o["metadata"].get("labels") or {})]
         return items

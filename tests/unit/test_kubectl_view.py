@@ -10,16 +10,8 @@ import yaml
 
 from k8snet_tutorial.errors import NotModelledError
 from k8snet_tutorial.sandbox import kubectl as kv
-from k8snet_tutorial.sandbox.kubectl import (
-    Requirement,
-    SelectorError,
-    human_duration,
-    label_selector_matches,
-    parse_selector,
-    run_kubectl,
-    selector_matches,
-    tabwrite,
-)
+from k8snet_tutorial.labels import Requirement, SelectorError, label_selector_matches, parse_selector, selector_matches
+from k8snet_tutorial.sandbox.kubectl import human_duration, run_kubectl, tabwrite
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc).timestamp()
 
