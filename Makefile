@@ -46,3 +46,11 @@ down: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Every chapter rendered in JupyterLab in headless Chromium: no error, diagrams drawn, widgets live;
+# full-page screenshots in build/screenshots/. Debian's chromium (installed here when root) + playwright's driver.
+.PHONY: screenshots
+screenshots: preflight
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "screenshots: needs Debian's chromium (apt-get install chromium)"; exit 1; }
+	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/pip install --quiet playwright==1.65.2
+	$(BIN)/pytest -m browser tests/browser -v -s
