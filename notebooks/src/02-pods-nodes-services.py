@@ -477,7 +477,7 @@ assert lab.pod_ip("app-pod") in views["app"].stdout
     code("""
 netns = {c: lab.exec("app-pod", "readlink /proc/self/ns/net", container=c).stdout for c in views}
 assert netns["app"] == netns["log-forwarder"]
-print(netns["app"], "=", netns["log-forwarder"])
+print("netns(app) == netns(log-forwarder):", netns["app"] == netns["log-forwarder"])
 """),
     md(fr="""
 Mêmes interfaces, même adresse, même espace de noms réseau : les conteneurs d'un pod partagent sa
