@@ -20,7 +20,7 @@ lab: preflight
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: preflight
-	$(BIN)/pytest tests $(if $(wildcard notebooks/*/*.ipynb),--nbval notebooks --sanitize-with notebooks/sanitize.cfg)
+	$(BIN)/pytest tests $(if $(wildcard notebooks/*/*.ipynb),--nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -29,7 +29,7 @@ sandbox: preflight
 	$(BIN)/pytest -q tests/sandbox
 
 notebooks: preflight
-	$(BIN)/pytest --nbval notebooks --sanitize-with notebooks/sanitize.cfg
+	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
 
 # Re-run every chapter and store its outputs (after a change in the library or in notebooks/src/).
 build-notebooks: preflight
