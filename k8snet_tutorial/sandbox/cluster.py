@@ -346,7 +346,9 @@ class Cluster:
     def remove_pod(self, pod: dict) -> None:
         """Stop a pod and forget it."""
         meta = pod["metadata"]
-        self.kubelet.stop_pod(f"{meta['namespace']}/{meta['name']}")
+        key = f"{meta['namespace']}/{meta['name']}"
+        self.kubelet.stop_pod(key)
+        self.notes = {k: v for k, v in self.notes.items() if k[0] != key}
         self.store.remove("Pod", meta["namespace"], meta["name"])
         self.changed()
 

@@ -252,6 +252,9 @@ class Kubelet:
             if alive:
                 s["state"] = {"running": {"startedAt": prev.get("state", {}).get("running", {}).get(
                     "startedAt", status.get("startTime"))}}
+            elif (key, c["name"]) in self.cluster.notes:  # the container could not even start
+                s["state"] = {"waiting": {"reason": "RunContainerError",
+                                          "message": self.cluster.notes[(key, c["name"])]}}
             elif c["name"] in rt.restart_at:
                 s["state"] = {"waiting": {"reason": "CrashLoopBackOff"}}
             else:
