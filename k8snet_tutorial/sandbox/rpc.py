@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import time
 from typing import Callable
 from urllib.parse import urlparse
@@ -34,17 +35,21 @@ class Handlers:
         return fn(**args)
 
     def op_ping(self) -> dict:
-        return {"name": self.cluster.config.name, "pid": __import__("os").getpid()}
+        """Whether the lab answers, and which one it is."""
+        return {"name": self.cluster.config.name, "pid": os.getpid()}
 
     def op_status(self) -> dict:
+        """The lab's nodes, kube-proxy mode and pod count."""
         nodes = [{"name": n.name, "ip": n.ip, "podCIDR": n.pod_cidr} for n in self.cluster.fabric.nodes.values()]
         return {"nodes": nodes, "proxy_mode": self.cluster.config.proxy_mode,
                 "pods": len(self.cluster.kubelet.pods)}
 
     def op_apply(self, objects: list[dict], sources: list[str | None] | None = None) -> list[str]:
+        """Create or update objects (with their manifest locations for error messages)."""
         return self.cluster.apply(objects, sources)
 
     def op_delete(self, objects: list[dict]) -> list[str]:
+        """Delete objects; a missing one gives kubectl's NotFound line instead of failing the rest."""
         lines = []
         for o in objects:
             meta = o.get("metadata") or {}
@@ -71,22 +76,27 @@ class Handlers:
             time.sleep(0.05)
 
     def op_list(self, kind: str, namespace: str | None = None) -> list[dict]:
+        """Objects of a kind."""
         return self.cluster.list(kind, namespace)
 
     def op_get(self, kind: str, namespace: str | None, name: str) -> dict | None:
+        """One object, or None."""
         return self.cluster.get(kind, namespace, name)
 
     def op_exec(self, command: list[str], pod: str | None = None, namespace: str = "default",
                 container: str | None = None, node: str | None = None, exec_timeout: float = 30) -> dict:
+        """Run a command in a pod or on a node."""
         r = self.cluster.exec(command, pod=pod, namespace=namespace, container=container, node=node,
                               timeout=exec_timeout)
         return {"command": r.command, "returncode": r.returncode, "stdout": r.stdout, "stderr": r.stderr}
 
     def op_logs(self, namespace: str, pod: str, container: str | None = None, tail: int | None = None) -> str:
+        """A container's log."""
         return self.cluster.logs(namespace, pod, container, tail)
 
     def op_probe(self, source: str, target: str, namespace: str = "default", port: int | None = None,
                  protocol: str = "tcp", probe_timeout: float = 2.0) -> dict:
+        """Send a real connection from a pod (or from outside the cluster) and report what happened."""
         src_ns, src_name = _split(source, namespace)
         with self.cluster.lock:
             if source == OUTSIDE:
@@ -152,9 +162,11 @@ class Handlers:
         return None
 
     def op_kill(self, pod: str, namespace: str = "default", container: str | None = None) -> str:
+        """Crash a container on purpose."""
         return self.cluster.kill(namespace, pod, container)
 
     def op_kubectl(self, args: list[str]) -> dict:
+        """Answer a kubectl command."""
         from .kubectl import run_kubectl
         r = run_kubectl(list(args), KubectlView(self.cluster))
         if r.ok and set(args) & CHANGING_VERBS:
@@ -163,6 +175,7 @@ class Handlers:
         return {"command": ["kubectl", *args], "returncode": r.returncode, "stdout": r.stdout, "stderr": r.stderr}
 
     def op_shutdown(self) -> str:
+        """Stop the lab."""
         self.on_shutdown()
         return "stopping"
 
