@@ -130,6 +130,7 @@ class SandboxBackend(Backend):
 
     # -- lifecycle ---------------------------------------------------------------
     def up(self, progress: Progress = no_progress) -> str:
+        """Start the lab's supervisor under `unshare` (a no-op when it already answers) and wait until it serves."""
         if self.running():
             return _("sandbox lab {name} is already running: nothing to do").format(name=repr(self.config.name))
         self._clean_stale()
@@ -163,6 +164,7 @@ class SandboxBackend(Backend):
             seconds=f"{START_TIMEOUT:g}", log=self.logfile))
 
     def down(self) -> str:
+        """Stop the supervisor (or a stuck one, by the exact PID this backend recorded) and remove the lab's state."""
         found = []
         pid = self._recorded_pid()
         if self.running():
@@ -237,6 +239,7 @@ class SandboxBackend(Backend):
             shutil.rmtree(self.state, ignore_errors=True)
 
     def status(self) -> Status:
+        """Whether the lab answers, with its nodes and kube-proxy mode."""
         try:
             st = self.call("status", timeout=10)
         except errors.LabNotRunning:
@@ -245,6 +248,7 @@ class SandboxBackend(Backend):
 
     # -- objects ------------------------------------------------------------------
     def apply(self, objects: list[dict], progress: Progress = no_progress) -> list[str]:
+        """Apply objects, then wait until every new pod's readiness probes have answered once."""
         lines = self.call("apply", objects=[dict(o) for o in objects],
                           sources=[getattr(o, "location", None) for o in objects])
         # Like `kubectl rollout status`: come back once every readiness probe has answered once.
@@ -253,9 +257,11 @@ class SandboxBackend(Backend):
         return lines
 
     def delete(self, objects: list[dict]) -> list[str]:
+        """Delete objects."""
         return self.call("delete", objects=[dict(o) for o in objects])
 
     def list_objects(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+        """Objects of a kind, optionally filtered by a label selector."""
         items = self.call("list", kind=kind, namespace=namespace)
         if selector:
             from ..labels import parse_selector, selector_matches
@@ -264,17 +270,21 @@ class SandboxBackend(Backend):
         return items
 
     def kubectl(self, args: list[str]) -> CommandResult:
+        """Answer kubectl through the sandbox's view (file paths made absolute for the supervisor)."""
         return CommandResult(**self.call("kubectl", args=absolute_file_args(args)))
 
     def exec(self, pod: str | None, command: list[str], *, namespace: str = "default", container: str | None = None,
              node: str | None = None, timeout: float = 30) -> CommandResult:
+        """Run a command in a pod's or a node's namespaces."""
         return CommandResult(**self.call("exec", timeout=timeout + 10, command=list(command), pod=pod,
                                          namespace=namespace, container=container, node=node, exec_timeout=timeout))
 
     def kill(self, pod: str, *, namespace: str = "default", container: str | None = None) -> str:
+        """Crash a container on purpose."""
         return self.call("kill", pod=pod, namespace=namespace, container=container)
 
     def probe(self, source: str, target: str, *, namespace: str = "default", port: int | None = None,
               protocol: str = "tcp", timeout: float = 2.0) -> ProbeResult:
+        """Send a real connection from a pod and report what happened."""
         return ProbeResult(**self.call("probe", timeout=timeout + 30, source=source, target=target,
                                        namespace=namespace, port=port, protocol=protocol, probe_timeout=timeout))
