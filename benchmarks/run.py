@@ -5,7 +5,7 @@ import os
 import platform
 import sys
 
-from . import lab_bench, proxy_bench
+from . import lab_bench, policy_bench, proxy_bench
 
 
 def machine() -> str:
@@ -21,6 +21,8 @@ def main() -> int:
     print(lab_bench.report())
     print()
     print(proxy_bench.report())
+    print()
+    print(policy_bench.report())
     return 0
 
 
