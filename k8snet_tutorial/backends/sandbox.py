@@ -46,6 +46,20 @@ def absolute_file_args(args: list[str]) -> list[str]:
     return out
 
 
+def _gone(pid: int, seconds: float) -> bool:
+    """Wait (bounded) for a process we started to end, reaping it if it is our child."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not Path(f"/proc/{pid}").exists():
+            return True
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    return not Path(f"/proc/{pid}").exists()
+
+
 class SandboxBackend(Backend):
     """A cluster's data plane in unprivileged namespaces, run by a per-lab supervisor process."""
 
@@ -203,16 +217,8 @@ class SandboxBackend(Backend):
         return [c.decode() for c in cmdline if c] == recorded
 
     def _wait_or_kill(self, pid: int, grace: float = 10) -> None:
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if not Path(f"/proc/{pid}").exists():
-                return
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-            time.sleep(0.05)
-        self._kill(pid)
+        if not _gone(pid, grace):
+            self._kill(pid)
 
     @staticmethod
     def _kill(pid: int) -> None:
@@ -222,14 +228,8 @@ class SandboxBackend(Backend):
                 os.kill(pid, sig)
             except ProcessLookupError:
                 return
-            for _attempt in range(40):
-                if not Path(f"/proc/{pid}").exists():
-                    return
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-                time.sleep(0.05)
+            if _gone(pid, 2):
+                return
 
     def _clean_stale(self) -> None:
         pid = self._recorded_pid()
