@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..errors import NotModelledError, UsageError
 from ..i18n import _
@@ -179,7 +179,33 @@ def selected_pods(svc: dict, pods: Iterable[dict]) -> list[dict]:
     return sorted(out, key=lambda p: p["metadata"]["name"])
 
 
-def endpoints_for(svc: dict, pods: list[dict], ready: callable) -> tuple[dict, list[dict]]:
+def _pod_ref(pod: dict, service: str) -> dict:
+    """What both endpoint controllers record of a pod: node, targetRef, and hostname when its subdomain matches."""
+    ref = {"nodeName": pod["spec"]["nodeName"],
+           "targetRef": {"kind": "Pod", "name": pod["metadata"]["name"], "namespace": pod["metadata"]["namespace"],
+                         "uid": pod["metadata"]["uid"]}}
+    if pod["spec"].get("hostname") and pod["spec"].get("subdomain") == service:
+        ref["hostname"] = pod["spec"]["hostname"]
+    return ref
+
+
+def _slice(svc: dict, index: int, endpoints: list[dict], ports: list[dict] | None) -> dict:
+    """An EndpointSlice of a Service, named as the EndpointSlice controller names them."""
+    meta = svc["metadata"]
+    ns, name = meta["namespace"], meta["name"]
+    out = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+           "metadata": {"name": f"{name}-{suffix(f'slice/{ns}/{name}/{index}')}", "namespace": ns,
+                        "generateName": f"{name}-",
+                        "labels": {**(meta.get("labels") or {}), "kubernetes.io/service-name": name,
+                                   "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+           "endpoints": endpoints, "ports": ports}
+    if endpoints:
+        out["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Service", "name": name,
+                                               "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]
+    return out
+
+
+def endpoints_for(svc: dict, pods: list[dict], ready: Callable[[dict], bool]) -> tuple[dict, list[dict]]:
     """The Endpoints object and EndpointSlices the endpoint controllers would write for a Service."""
     meta = svc["metadata"]
     ns, name = meta["namespace"], meta["name"]
@@ -192,52 +218,21 @@ def endpoints_for(svc: dict, pods: list[dict], ready: callable) -> tuple[dict, l
             continue
         groups.setdefault(resolved, []).append(pod)
     subsets, slices = [], []
-    labels = dict(meta.get("labels") or {})
     for i, (resolved, members) in enumerate(sorted(groups.items(), key=lambda kv: kv[0])):
         port_list = [{**({"name": n} if n else {}), "port": num, "protocol": proto} for n, num, proto in resolved]
-
-        def addr(p: dict) -> dict:
-            return {"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"],
-                    "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": ns,
-                                  "uid": p["metadata"]["uid"]},
-                    **({"hostname": p["spec"]["hostname"]} if p["spec"].get("hostname") and
-                       p["spec"].get("subdomain") == name else {})}
-        ok = [addr(p) for p in members if ready(p)]
-        not_ok = [addr(p) for p in members if not ready(p)]
-        subset = {"ports": port_list}
-        if ok:
-            subset["addresses"] = ok
-        if not_ok:
-            subset["notReadyAddresses"] = not_ok
+        subset: dict = {"ports": port_list}
+        for key, wanted in (("addresses", True), ("notReadyAddresses", False)):
+            found = [{"ip": p["status"]["podIP"], **_pod_ref(p, name)} for p in members if ready(p) == wanted]
+            if found:
+                subset[key] = found
         subsets.append(subset)
-        slices.append({
-            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-            "metadata": {"name": f"{name}-{suffix(f'slice/{ns}/{name}/{i}')}", "namespace": ns,
-                         "generateName": f"{name}-",
-                         "labels": {**labels, "kubernetes.io/service-name": name,
-                                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
-                         "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": name,
-                                              "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]},
-            "endpoints": [{"addresses": [p["status"]["podIP"]],
-                           "conditions": {"ready": ready(p), "serving": ready(p), "terminating": False},
-                           "nodeName": p["spec"]["nodeName"],
-                           "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": ns,
-                                         "uid": p["metadata"]["uid"]},
-                           **({"hostname": p["spec"]["hostname"]} if p["spec"].get("hostname") and
-                              p["spec"].get("subdomain") == name else {})}
-                          for p in members],
-            "ports": port_list,
-        })
+        slices.append(_slice(svc, i, [{"addresses": [p["status"]["podIP"]],
+                                       "conditions": {"ready": ready(p), "serving": ready(p), "terminating": False},
+                                       **_pod_ref(p, name)} for p in members], port_list))
     if not slices and svc["spec"].get("selector"):
-        slices.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-                       "metadata": {"name": f"{name}-{suffix(f'slice/{ns}/{name}/0')}", "namespace": ns,
-                                    "generateName": f"{name}-",
-                                    "labels": {**labels, "kubernetes.io/service-name": name,
-                                               "endpointslice.kubernetes.io/managed-by":
-                                                   "endpointslice-controller.k8s.io"}},
-                       "endpoints": [], "ports": None})
+        slices.append(_slice(svc, 0, [], None))
     endpoints = {"apiVersion": "v1", "kind": "Endpoints",
-                 "metadata": {"name": name, "namespace": ns, "labels": labels}}
+                 "metadata": {"name": name, "namespace": ns, "labels": dict(meta.get("labels") or {})}}
     if subsets:
         endpoints["subsets"] = subsets
     return endpoints, slices
