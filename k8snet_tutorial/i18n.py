@@ -143,10 +143,10 @@ def update_catalog(lang: str = "fr") -> Path:
     return po
 
 
-if __name__ == "__main__":
-    print(update_catalog())
-
-
 def say(*, fr: str, en: str) -> None:
     """Print a notebook's own note in the notebook's language (code cells are shared by both languages)."""
     print(fr if language() == "fr" else en)
+
+
+if __name__ == "__main__":
+    print(update_catalog())

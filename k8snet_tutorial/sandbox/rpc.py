@@ -126,7 +126,24 @@ class Handlers:
         else:
             address = pod_ip
         raw = probe.send(netns, address, int(port), protocol, probe_timeout)
+        if raw["outcome"] == "refused":
+            empty = self._service_without_endpoints(address)
+            if empty:
+                raw["detail"] = _("connection refused: the Service {service} has no ready endpoint, so kube-proxy "
+                                  "rejects the connection").format(service=empty)
         return probe.to_result(src_name, target, address, int(port), protocol, raw).to_dict()
+
+    def _service_without_endpoints(self, address: str) -> str | None:
+        """`ns/name` of the Service whose ClusterIP this is, when none of its endpoints is ready."""
+        with self.cluster.lock:
+            for svc in self.cluster.store.list("Service"):
+                if svc["spec"].get("clusterIP") == address:
+                    ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+                    ready = [e for sl in self.cluster.store.list("EndpointSlice", ns)
+                             if (sl["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == name
+                             for e in sl.get("endpoints") or [] if (e.get("conditions") or {}).get("ready")]
+                    return None if ready else f"{ns}/{name}"
+        return None
 
     def _parse_target(self, target: str, namespace: str, port: int | None) -> tuple[str, int | None, str | None]:
         """Split a target into host and port; a pod name or an IP gives its address at once (else DNS decides)."""
