@@ -18,8 +18,7 @@ from ..i18n import N_, _, language, ngettext
 from ..results import CommandResult, ProbeResult, Status
 from .base import Backend, Capabilities, Detection, Progress, no_progress
 
-UNSHARE = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--mount-proc",
-           "--kill-child"]
+UNSHARE = ["unshare", "--mount", "--net", "--pid", "--fork", "--mount-proc", "--kill-child"]
 START_TIMEOUT = 60.0
 SETTLE_TIMEOUT = 30.0
 
@@ -149,7 +148,9 @@ class SandboxBackend(Backend):
             return _("sandbox lab {name} is already running: nothing to do").format(name=repr(self.config.name))
         self._clean_stale()
         self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
-        cmd = UNSHARE + [sys.executable, "-m", "k8snet_tutorial.sandbox.supervisor", "--name", self.config.name,
+        # The launcher makes the user namespace (with as many IDs as this user may map), `unshare` the rest.
+        cmd = [sys.executable, "-m", "k8snet_tutorial.sandbox.launcher", "--", *UNSHARE,
+               sys.executable, "-m", "k8snet_tutorial.sandbox.supervisor", "--name", self.config.name,
                          "--state", str(self.state), "--host-netns", str(os.stat("/proc/self/ns/net").st_ino)]
         if self.config.path:
             cmd += ["--config", str(Path(self.config.path).resolve())]

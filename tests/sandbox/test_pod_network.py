@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import time
 
 import pytest
@@ -127,3 +128,12 @@ spec:
     assert placed["on-cp"] == f"{lab.name}-control-plane"
     assert placed["by-label"] == f"{lab.name}-worker2"
     assert lab.pod_ip("on-cp").startswith("10.244.0.")
+
+
+def test_tcpdump_captures_the_pods_real_packets(lab, pods):
+    # tcpdump drops privileges to its own user: the lab's user namespace must map more than one ID (as root).
+    r = lab.exec("client", "sh -c 'timeout 5 tcpdump -c 2 -nn -l -i eth0 tcp port 80 2>/dev/null & sleep 1; "
+                           "curl -s -m 2 http://10.244.2.2/ >/dev/null; wait'")
+    if os.getuid() != 0 and "Couldn't change" in r.stdout + r.stderr:
+        pytest.skip("this user has no subordinate IDs, so tcpdump cannot drop privileges in the lab")
+    assert "10.244.1.3." in r.stdout and "> 10.244.2.2.80: Flags [S]" in r.stdout, r
