@@ -87,8 +87,11 @@ def _counters(lab: "Lab", nodes: list[str]) -> dict[tuple[str, str, str, str], i
 
 
 def explain(lab: "Lab", source: str, target: str, *, port: int, protocol: str = "tcp", namespace: str = "default",
-            timeout: float = 1.0) -> Explanation:
-    """Evaluate the policies for a pod-to-pod flow, send the real packet, and read which rules it hit."""
+            timeout: float = 0.5) -> Explanation:
+    """Evaluate the policies for a pod-to-pod flow, send the real packet, and read which rules it hit.
+
+    The probe gives up before TCP's first retransmission (1 s), so a dropped flow moves its counter by one packet.
+    """
     src, dst = _find_pod(lab, source, namespace), _find_pod(lab, target, namespace)
     policies = lab.objects("NetworkPolicy")
     namespaces = {n["metadata"]["name"]: dict(n["metadata"].get("labels") or {}) for n in lab.objects("Namespace")}
