@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,14 @@ def test_host_network_is_untouched_and_nothing_survives_down():
     before = host_network_state()
     lab = Lab.up(unique_name("iso"), backend="sandbox", config=str(REPO / "kind-config.yaml"))
     state = lab.backend.state
-    lab.apply(str(REPO / "tests/sandbox/data/pods.yaml"))
-    assert lab.probe("client", "server-b").ok
-    during = host_network_state()
-    pids = lab_processes(state)
-    assert pids, "the lab's supervisor should be visible while it runs"
-    lab.down()
+    try:
+        lab.apply(str(REPO / "tests/sandbox/data/pods.yaml"))
+        assert lab.probe("client", "server-b").ok
+        during = host_network_state()
+        pids = lab_processes(state)
+        assert pids, "the lab's supervisor should be visible while it runs"
+    finally:
+        lab.down()
     assert during == before, "the host's network namespace changed while the lab ran"
     assert host_network_state() == before
     assert not lab_processes(state), "a lab process survived `down`"
@@ -60,12 +63,17 @@ def test_second_up_is_a_no_op_that_says_so():
 
 def test_down_after_a_crash_cleans_up_and_says_so():
     lab = Lab.up(unique_name("crash"), backend="sandbox", config=str(REPO / "kind-config.yaml"))
+    state = lab.backend.state
     pid = int(lab.backend.pidfile.read_text().split()[0])
-    os.kill(pid, 9)  # the unshare process we started; --kill-child and the pid namespace take the rest
+    os.kill(pid, 9)  # the launcher we started; PR_SET_PDEATHSIG and the pid namespace take the rest
     os.waitpid(pid, 0)
     msg = lab.down()
     assert "crashed" in msg or "stopped" in msg
-    assert not lab.backend.state.exists()
+    assert not state.exists()
+    deadline = time.monotonic() + 5
+    while lab_processes(state) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not lab_processes(state), "a process of the crashed lab survived"
 
 
 def _python_for_nobody() -> str | None:
