@@ -38,9 +38,3 @@ class EnvironmentProblem(K8snetError):
 
 class LabNotRunning(EnvironmentProblem):
     """No lab of that name is up."""
-
-
-class CheckFailed(K8snetError):
-    """A probe or check ran and its result was a failure (exit code 1)."""
-
-    exit_code = 1

@@ -8,7 +8,6 @@ import os
 import platform
 import threading
 import time
-from typing import Callable
 
 from ..config import ClusterConfig
 from ..errors import NotModelledError, UsageError
@@ -73,7 +72,6 @@ class Cluster:
         self.name_serial: dict[str, int] = {}
         self.serial = 0
         self.notes: dict[tuple[str, str], str] = {}
-        self.listeners: list[Callable[[], None]] = []
         self.alloc = services.Allocator(config.service_subnet)
         self.proxy = KubeProxy(self)
         self.policy = PolicyAgent(self)
@@ -400,7 +398,7 @@ class Cluster:
 
     # -- reconcile -------------------------------------------------------------
     def reconcile(self) -> None:
-        """Run the controllers until nothing changes: deployments, replicasets, then listeners (kube-proxy, DNS)."""
+        """Run the controllers: deployments, replicasets, endpoints, then kube-proxy, policies and DNS."""
         with self.lock:
             for dep in self.store.list("Deployment"):
                 controllers.sync_deployment(self, dep)
@@ -441,12 +439,10 @@ class Cluster:
             self.store.put(obj)
 
     def changed(self) -> None:
-        """Bring kube-proxy's rules and the DNS records up to date, then tell any other listener."""
+        """Bring kube-proxy's rules, the NetworkPolicy tables and the DNS records up to date."""
         self.proxy.sync()
         self.policy.sync()
         self.dns_records = coredns.records(self)
-        for listener in self.listeners:
-            listener()
 
     # -- reads -----------------------------------------------------------------
     def list(self, kind: str, namespace: str | None = None) -> list[dict]:

@@ -258,8 +258,8 @@ class Kubelet:
             elif c["name"] in rt.restart_at:
                 s["state"] = {"waiting": {"reason": "CrashLoopBackOff"}}
             else:
-                s["state"] = {"terminated": {"exitCode": self.cluster.workloads.exit_code(key, c["name"]),
-                                             "reason": "Completed" if self.cluster.workloads.exit_code(key, c["name"]) == 0 else "Error"}}
+                code = self.cluster.workloads.exit_code(key, c["name"])
+                s["state"] = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error"}}
             statuses.append(s)
         status["containerStatuses"] = statuses
         all_ready = bool(statuses) and all(s["ready"] for s in statuses)

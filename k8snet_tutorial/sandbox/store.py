@@ -1,7 +1,6 @@
 """The sandbox's API object store: what the API server and etcd keep, as plain API dicts."""
 from __future__ import annotations
 
-import copy
 import time
 from typing import Iterator
 
@@ -84,7 +83,3 @@ class Store:
 
     def __iter__(self) -> Iterator[dict]:
         return iter(list(self.objects.values()))
-
-    def snapshot(self, obj: dict) -> dict:
-        """A deep copy for callers outside the control-plane lock."""
-        return copy.deepcopy(obj)
