@@ -1,6 +1,8 @@
 """nbval runs the chapters on the sandbox: the lab's name is sanitized in outputs, and the lab is taken down at the end."""
 from __future__ import annotations
 
+import pytest
+
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     """Leave nothing running: stop the course's lab if the notebooks started one."""
@@ -12,7 +14,9 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         pass
 
 
+
 DEFAULT_CLUSTER = "k8snet"  # the name the stored outputs were made with (k8snet_tutorial.config.DEFAULT_NAME)
+PADDING = r"(?<=\S) {2,}(?=\S)"  # the spaces between two columns of a table (kubectl, k8snet status)
 
 
 def cluster_patterns(name: str | None) -> dict[str, str]:
@@ -20,23 +24,33 @@ def cluster_patterns(name: str | None) -> dict[str, str]:
 
     Only where a name stands as the lab's (a node name, a quoted lab name), so that a word that happens to be
     the lab's name ("other") elsewhere in an output is left alone; the second lab a chapter names itself
-    (`k8snet-nft`) is not the default lab's and is left alone too.
+    (`k8snet-nft`) is not the default lab's and is left alone too. A name of another length widens or narrows
+    kubectl's columns, so then the padding between columns is compared as two spaces (it must come last, after
+    the sanitizer file's patterns that rely on kubectl's three-space gaps).
     """
     import re
-    names = "|".join(re.escape(n) for n in dict.fromkeys([DEFAULT_CLUSTER, name or DEFAULT_CLUSTER]))
-    return {rf"\b(?:{names})(?=-(?:control-plane|worker\d*)\b)": "CLUSTER",
-            rf"(?<=')(?:{names})(?=')": "CLUSTER"}
+    name = name or DEFAULT_CLUSTER
+    names = "|".join(re.escape(n) for n in dict.fromkeys([DEFAULT_CLUSTER, name]))
+    patterns = {rf"\b(?:{names})(?=-(?:control-plane|worker\d*)\b)": "CLUSTER",
+                rf"(?<=')(?:{names})(?=')": "CLUSTER"}
+    if len(name) != len(DEFAULT_CLUSTER):
+        patterns[PADDING] = "  "
+    return patterns
 
 
-def pytest_collection_modifyitems(session, config, items) -> None:
-    """Give each notebook nbval collected the lab-name sanitizers, and its sanitizer file from any folder."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """Around nbval's setup of a notebook: find its sanitizer file from any folder, then add the lab-name patterns."""
     import os
     from pathlib import Path
+    config = item.config
     option = getattr(config.option, "nbval_sanitize_with", None)
     if option and not Path(option).is_absolute() and not Path(option).exists() \
             and (config.rootpath / option).exists():
         config.option.nbval_sanitize_with = str(config.rootpath / option)  # addopts' path is relative to the repo
-    patterns = cluster_patterns(os.environ.get("K8SNET_CLUSTER"))
-    for notebook in dict.fromkeys(item.parent for item in items):
-        if hasattr(notebook, "sanitize_patterns"):  # an nbval notebook, filled from the file at its setup
-            notebook.sanitize_patterns.update(patterns)
+    yield
+    notebook = item.parent
+    if hasattr(notebook, "sanitize_patterns"):  # an nbval notebook, filled from the sanitizer file at its setup
+        for regex, replace in cluster_patterns(os.environ.get("K8SNET_CLUSTER")).items():
+            notebook.sanitize_patterns.pop(regex, None)
+            notebook.sanitize_patterns[regex] = replace  # last, after the file's patterns
