@@ -44,7 +44,8 @@ class Route:
     def describe(self) -> str:
         """The route the way `ip route` prints it: 'default via 192.0.2.1 dev eth0'."""
         words = [] if self.type == "unicast" else [self.type]
-        words.append("default" if self.dst.prefixlen == 0 else str(self.dst))
+        words.append("default" if self.dst.prefixlen == 0 else
+                     str(self.dst.network_address) if self.dst.prefixlen == 32 else str(self.dst))
         if self.gateway:
             words += ["via", self.gateway]
         if self.dev:
