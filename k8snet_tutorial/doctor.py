@@ -309,6 +309,13 @@ def sandbox_detection() -> Detection:
         return Detection(False, _("the sandbox's detection failed: {error}").format(error=e))
 
 
+def _count(n: int) -> str:
+    """A count written the learner's way: 65,536 in English, 65 536 in French."""
+    from babel.numbers import format_decimal
+    from .i18n import language
+    return format_decimal(n, locale=language())
+
+
 def id_mapping_check(euid: int | None = None, user: str | None = None,
                      subuid: str = "/etc/subuid", subgid: str = "/etc/subgid") -> Check:
     """Whether a lab started by this user gets the IDs tcpdump switches to (root, or newuidmap with /etc/subuid)."""
@@ -317,7 +324,7 @@ def id_mapping_check(euid: int | None = None, user: str | None = None,
     label = _("IDs for tcpdump in the lab")
     if euid == 0:
         return Check("id_mapping", label, True, _("run as root: the lab maps {count} user and group IDs").format(
-            count=f"{RANGE:,}"))
+            count=_count(RANGE)))
     if user is None:
         import pwd
         try:
@@ -335,11 +342,11 @@ def id_mapping_check(euid: int | None = None, user: str | None = None,
         return Check("id_mapping", label, False, _(
             "{files} grants no range of {count} IDs to {user}: the lab maps only your own user, so tcpdump inside "
             "the lab will fail; an administrator can add one no other user has, e.g. sudo usermod --add-subuids "
-            "START-END --add-subgids START-END {user}").format(files=" and ".join(lacking), count=f"{RANGE:,}",
+            "START-END --add-subgids START-END {user}").format(files=" and ".join(lacking), count=_count(RANGE),
                                                                user=user))
     start = subordinate_range(subuid, user, euid)[0]
     return Check("id_mapping", label, True, _("newuidmap and {file} give the lab {count} IDs (from {start})").format(
-        file=subuid, count=f"{RANGE:,}", start=start))
+        file=subuid, count=_count(RANGE), start=start))
 
 
 def host_route_table() -> list[host_routes.Route] | None:
@@ -358,6 +365,8 @@ def host_route_table() -> list[host_routes.Route] | None:
         return None
 
 
+ROUTES_TITLE = N_("Lab addresses typed on this host are not routed into the lab (reach it with `k8snet probe @host …` "
+                  "or `k8snet exec`; on kind, with `kubectl port-forward`):")
 _ROLES = {"nodes": N_("nodes"), "pods": N_("pods"), "services": N_("Services")}
 _HINTS = {"docker": N_(" (a Docker network)"), "podman": N_(" (a Podman network)")}
 
@@ -548,7 +557,7 @@ class Report:
                   for c in self.host if not c.key.startswith("route")]
         routes = [c for c in self.host if c.key.startswith("route")]
         if routes:
-            lines += ["", _("Lab addresses typed on this host (reach the lab from @host or with kubectl port-forward):")]
+            lines += ["", _(ROUTES_TITLE)]
             lines += [f"  {c.mark} " + _("{label}: {detail}").format(label=c.label, detail=c.detail) for c in routes]
         lines += ["", "kind:"]
         lines += [f"  {_mark(c.ok)} " + _("{label}: {detail}").format(label=c.label, detail=c.detail) for c in self.kind]
@@ -587,8 +596,7 @@ class Report:
         if ids:
             parts.append(f"<table>{rows(ids)}</table>")
         if routes:
-            parts.append("<p><b>" + e(_("Lab addresses typed on this host (reach the lab from @host or with "
-                                        "kubectl port-forward):")) + f"</b></p><table>{rows(routes)}</table>")
+            parts.append(f"<p><b>{e(_(ROUTES_TITLE))}</b></p><table>{rows(routes)}</table>")
         parts.append(f"<p><b>kind</b></p><table>{rows(self.kind)}</table>")
         parts.append("<p><b>" + e(_("kind cluster {name}")).replace("{name}", name) + "</b></p>"
                      f"<table>{rows(self.cluster_checks)}</table>")

@@ -445,7 +445,7 @@ def test_doctor_reads_only(machine) -> None:
 def test_report_shows_the_host_section(machine) -> None:
     report = doctor.diagnose()
     text = str(report)
-    assert "Lab addresses typed on this host" in text and "port-forward" in text
+    assert "Lab addresses typed on this host are not routed into the lab" in text and "probe @host" in text
     assert "⚠ 172.18.0.0/16 (nodes)" in text and "a Docker network" in text
     assert "IDs for tcpdump in the lab" in text
     data = report.to_dict()
