@@ -686,6 +686,14 @@ def effective_capabilities(caps: Capabilities, kf: KindFacts | None, cf: Cluster
     return replace(caps, network_policy=network_policy, load_balancer=load_balancer, notes=notes)
 
 
+def host_checks(backend: str | None) -> list[Check]:
+    """tcpdump's IDs, and where lab addresses typed on the host go (not for kind, whose nodes the host does reach)."""
+    checks = [id_mapping_check()]
+    if backend != "kind":
+        checks += route_checks(host_route_table())
+    return checks
+
+
 def diagnose(name: str | None = None) -> Report:
     """Look at this machine (read-only, each check bounded by a timeout) and say what the course can do here."""
     cluster = name or os.environ.get("K8SNET_CLUSTER") or DEFAULT_NAME
@@ -717,10 +725,10 @@ def diagnose(name: str | None = None) -> Report:
                     mode=cf.proxy_mode, others="; ".join(others)))
     return Report(cluster=cluster, backend=backend, backend_reason=reason, tools=tools, sandbox=sandbox,
                   kind=kind_checks(kf), cluster_checks=cluster_checks(cluster, kf, cf), chapters=chapters, notes=notes,
-                  host=[id_mapping_check(), *route_checks(host_route_table())])
+                  host=host_checks(backend))
 
 
 __all__ = ["CHAPTERS", "Chapter", "ChapterVerdict", "Check", "ClusterFacts", "KindFacts", "Need", "Report",
            "ToolStatus", "chapter_table", "choose_backend", "cluster_checks", "diagnose", "effective_capabilities",
-           "find_process", "host_route_table", "id_mapping_check", "kind_checks", "kind_facts", "parse_kind_version",
+           "find_process", "host_checks", "host_route_table", "id_mapping_check", "kind_checks", "kind_facts", "parse_kind_version",
            "policy_check", "route_checks", "tool_statuses", "written_chapters"]

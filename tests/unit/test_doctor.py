@@ -453,6 +453,14 @@ def test_report_shows_the_host_section(machine) -> None:
     assert "a Docker network" in report._repr_html_()
 
 
+def test_no_route_section_on_kind(machine) -> None:
+    """On kind, the host does reach the nodes through Docker's bridge: the sandbox's warning would be wrong there."""
+    machine.setattr(doctor, "choose_backend", lambda cluster: ("kind", "kind and docker are ready."))
+    report = doctor.diagnose()
+    assert [c.key for c in report.host] == ["id_mapping"]
+    assert "not routed into the lab" not in str(report)
+
+
 def test_report_chapters_not_written(machine) -> None:
     machine.setattr(doctor, "written_chapters", lambda: {"01", "02", "03", "04", "05", "07"})
     report = doctor.diagnose()
