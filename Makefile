@@ -1,4 +1,5 @@
 # k8snet — two commands: `make lab` (set up and open JupyterLab) and `make test` (the whole suite).
+# nbval's sanitizer (notebooks/sanitize.cfg) is set in pyproject.toml's [tool.pytest.ini_options] addopts.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,21 +7,24 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab test unit sandbox notebooks build-notebooks kind bench preflight down clean
 
+# Before .venv exists, the system python3 runs the preflight as a plain file: it installs the missing Debian
+# packages (python3-venv among them) with apt-get as root, else with sudo (asking first), or says how and exits 3.
 $(STAMP): pyproject.toml
+	@$(PYTHON) k8snet_tutorial/preflight.py --install
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[lab,test]'
 	touch $(STAMP)
 
 preflight: $(STAMP)
-	@$(BIN)/python -m k8snet_tutorial.preflight
+	@$(BIN)/python -m k8snet_tutorial.preflight --install
 
 lab: preflight
 	@$(BIN)/k8snet doctor
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: preflight
-	$(BIN)/pytest tests $(if $(wildcard notebooks/*/*.ipynb),--nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg)
+	$(BIN)/pytest tests $(if $(wildcard notebooks/*/*.ipynb),--nbval notebooks)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -29,7 +33,7 @@ sandbox: preflight
 	$(BIN)/pytest -q tests/sandbox
 
 notebooks: preflight
-	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+	$(BIN)/pytest --nbval notebooks
 
 # Re-run every chapter and store its outputs (after a change in the library or in notebooks/src/).
 build-notebooks: preflight

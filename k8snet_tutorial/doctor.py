@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
-from . import backends
+from . import backends, host_routes
 from .backends.base import Capabilities, Detection
 from .config import DEFAULT_NAME
 from .errors import K8snetError
@@ -130,10 +130,13 @@ class ChapterVerdict:
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unavailable: str = ""
+    written: bool = True
 
     @property
     def verdict(self) -> str:
-        """'full', 'partial: <why>', or 'unavailable: <why>' when no backend can run (in the learner's language)."""
+        """'full', 'partial: <why>', 'unavailable: <why>', or 'not written yet' (in the learner's language)."""
+        if not self.written:
+            return _("not written yet")
         if self.unavailable:
             return _("unavailable: {why}").format(why=self.unavailable)
         return _("full") if self.full else _("partial: {why}").format(why="; ".join(self.missing))
@@ -141,14 +144,31 @@ class ChapterVerdict:
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
         return {"number": self.number, "slug": self.slug, "title": self.title, "full": self.full,
-                "verdict": self.verdict, "missing": list(self.missing), "notes": list(self.notes)}
+                "written": self.written, "verdict": self.verdict, "missing": list(self.missing),
+                "notes": list(self.notes)}
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def written_chapters(folder: Path = NOTEBOOKS) -> set[str] | None:
+    """The numbers of the chapters that have a notebook (in either language); None when there is no notebooks folder."""
+    if not folder.is_dir():
+        return None
+    return {p.name[:2] for p in folder.glob("*/[0-9][0-9]-*.ipynb")}
 
 
 def chapter_table(capabilities: Capabilities | None, unavailable: str = "",
-                  chapters: Iterable[Chapter] = CHAPTERS) -> list[ChapterVerdict]:
-    """Each chapter's verdict from a backend's capabilities (None: no backend, every chapter unavailable)."""
+                  chapters: Iterable[Chapter] = CHAPTERS, written: set[str] | None = None) -> list[ChapterVerdict]:
+    """Each chapter's verdict from a backend's capabilities (None: no backend, every chapter unavailable).
+
+    `written` holds the chapters that have a notebook; the others are 'not written yet' (None: all are taken as written).
+    """
     rows = []
     for ch in chapters:
+        if written is not None and ch.number not in written:
+            rows.append(ChapterVerdict(ch.number, ch.slug, _(ch.title), False, written=False))
+            continue
         if capabilities is None:
             rows.append(ChapterVerdict(ch.number, ch.slug, _(ch.title), False,
                                        unavailable=unavailable or _("no backend can run on this machine")))
@@ -184,10 +204,16 @@ class Check:
     label: str
     ok: bool | None
     detail: str
+    warning: bool = False     # a not-ok that is worth knowing rather than a fault (shown ⚠)
+
+    @property
+    def mark(self) -> str:
+        """✔, ✘, ⚠ or – for the report."""
+        return "⚠" if self.warning and self.ok is False else _mark(self.ok)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
-        return {"key": self.key, "label": self.label, "ok": self.ok, "detail": self.detail}
+        return {"key": self.key, "label": self.label, "ok": self.ok, "detail": self.detail, "warning": self.warning}
 
 
 @dataclass
@@ -281,6 +307,94 @@ def sandbox_detection() -> Detection:
         return backends.backend_class("sandbox").detect()
     except Exception as e:  # a detection that breaks is itself a finding
         return Detection(False, _("the sandbox's detection failed: {error}").format(error=e))
+
+
+def _count(n: int) -> str:
+    """A count written the learner's way: 65,536 in English, 65 536 in French."""
+    from babel.numbers import format_decimal
+    from .i18n import language
+    return format_decimal(n, locale=language())
+
+
+def id_mapping_check(euid: int | None = None, user: str | None = None,
+                     subuid: str = "/etc/subuid", subgid: str = "/etc/subgid") -> Check:
+    """Whether a lab started by this user gets the IDs tcpdump switches to (root, or newuidmap with /etc/subuid)."""
+    from .sandbox.launcher import RANGE, subordinate_range
+    euid = os.geteuid() if euid is None else euid
+    label = _("IDs for tcpdump in the lab")
+    if euid == 0:
+        return Check("id_mapping", label, True, _("run as root: the lab maps {count} user and group IDs").format(
+            count=_count(RANGE)))
+    if user is None:
+        import pwd
+        try:
+            user = pwd.getpwuid(euid).pw_name
+        except KeyError:
+            user = str(euid)
+    absent = [b for b in ("newuidmap", "newgidmap") if find_tool(b) is None]
+    if absent:
+        return Check("id_mapping", label, False, _(
+            "{tools} missing (package uidmap): the lab maps only your own user, so tcpdump inside the lab will "
+            "fail (it switches to the tcpdump user); install: sudo apt-get install -y uidmap").format(
+            tools=" and ".join(absent)))
+    lacking = [path for path in (subuid, subgid) if subordinate_range(path, user, euid) is None]
+    if lacking:
+        return Check("id_mapping", label, False, _(
+            "{files} grants no range of {count} IDs to {user}: the lab maps only your own user, so tcpdump inside "
+            "the lab will fail; an administrator can add one no other user has, e.g. sudo usermod --add-subuids "
+            "START-END --add-subgids START-END {user}").format(files=" and ".join(lacking), count=_count(RANGE),
+                                                               user=user))
+    start = subordinate_range(subuid, user, euid)[0]
+    return Check("id_mapping", label, True, _("newuidmap and {file} give the lab {count} IDs (from {start})").format(
+        file=subuid, count=_count(RANGE), start=start))
+
+
+def host_route_table() -> list[host_routes.Route] | None:
+    """The host's IPv4 routes, read only (`ip -4 -j route show table all`, else /proc/net/route); None if unreadable."""
+    ip = find_tool("ip")
+    if ip:
+        code, out, _err = _run([ip, "-4", "-j", "route", "show", "table", "all"])
+        if code == 0:
+            try:
+                return host_routes.parse_ip_json(out)
+            except ValueError:
+                pass
+    try:
+        return host_routes.parse_proc_route(Path("/proc/net/route").read_text())
+    except OSError:
+        return None
+
+
+ROUTES_TITLE = N_("Lab addresses typed on this host are not routed into the lab (reach it with `k8snet probe @host …` "
+                  "or `k8snet exec`; on kind, with `kubectl port-forward`):")
+_ROLES = {"nodes": N_("nodes"), "pods": N_("pods"), "services": N_("Services")}
+_HINTS = {"docker": N_(" (a Docker network)"), "podman": N_(" (a Podman network)")}
+
+
+def route_checks(routes: list[host_routes.Route] | None) -> list[Check]:
+    """One line per lab subnet: which host route would carry a packet typed on the host (it never reaches the lab)."""
+    if routes is None:
+        return [Check("routes", _("host routes"), None, _("the host's routing table could not be read"))]
+    checks = []
+    for v in host_routes.analyse(routes):
+        label = f"{v.subnet} ({_(_ROLES[v.role])})"
+        r = v.route
+        if r is None:
+            detail = _("no route on this host: it refuses such a packet (Network is unreachable)")
+        elif not r.carries:
+            detail = _("this host drops such a packet ({route})").format(route=r.describe())
+        elif r.dst.prefixlen == 0:
+            detail = _("typed on this host, a packet goes by the default route ({route}): it leaves this "
+                       "machine and never reaches the lab").format(route=r.describe())
+        else:
+            hint = _HINTS.get(host_routes.device_hint(r.dev))
+            detail = _("typed on this host, a packet goes by {route}{hint}: to that network, not to the lab").format(
+                route=r.describe(), hint=_(hint) if hint else "")
+        parts = [p for p in v.inside if p.carries]
+        if parts:
+            detail += "; " + _("part of it goes by {routes}").format(routes=", ".join(p.describe() for p in parts))
+        checks.append(Check(f"route:{v.subnet}", label, False if v.leaves else True, detail, warning=v.leaves))
+    return checks
 
 
 def kind_facts() -> KindFacts:
@@ -391,6 +505,7 @@ class Report:
     cluster_checks: list[Check]
     chapters: list[ChapterVerdict]
     notes: list[str] = field(default_factory=list)
+    host: list[Check] = field(default_factory=list)      # the lab's IDs (tcpdump) and the host's routes
 
     @property
     def missing_tools(self) -> list[Tool]:
@@ -417,6 +532,7 @@ class Report:
             "missing_tools": [t.binary for t in self.missing_tools],
             "apt_line": self.apt_line,
             "sandbox": {"available": self.sandbox.available, "reason": self.sandbox.reason},
+            "host": [c.to_dict() for c in self.host],
             "kind": [c.to_dict() for c in self.kind],
             "kind_cluster": [c.to_dict() for c in self.cluster_checks],
             "chapters": [c.to_dict() for c in self.chapters],
@@ -436,7 +552,14 @@ class Report:
         if self.missing_tools:
             lines.append("  " + _("install: {command}").format(command=self.apt_line))
         lines += ["", _("Sandbox: {mark} {reason}").format(mark=_mark(self.sandbox.available),
-                                                           reason=self.sandbox.reason), "", "kind:"]
+                                                           reason=self.sandbox.reason)]
+        lines += [f"  {c.mark} " + _("{label}: {detail}").format(label=c.label, detail=c.detail)
+                  for c in self.host if not c.key.startswith("route")]
+        routes = [c for c in self.host if c.key.startswith("route")]
+        if routes:
+            lines += ["", _(ROUTES_TITLE)]
+            lines += [f"  {c.mark} " + _("{label}: {detail}").format(label=c.label, detail=c.detail) for c in routes]
+        lines += ["", "kind:"]
         lines += [f"  {_mark(c.ok)} " + _("{label}: {detail}").format(label=c.label, detail=c.detail) for c in self.kind]
         lines += ["", _("kind cluster {name}:").format(name=lab)]
         lines += [f"  {_mark(c.ok)} " + _("{label}: {detail}").format(label=c.label, detail=c.detail)
@@ -453,7 +576,7 @@ class Report:
         e = html.escape
 
         def rows(checks: list[Check]) -> str:
-            return "".join(f"<tr><td>{_mark(c.ok)}</td><td>{e(c.label)}</td><td>{e(c.detail)}</td></tr>" for c in checks)
+            return "".join(f"<tr><td>{c.mark}</td><td>{e(c.label)}</td><td>{e(c.detail)}</td></tr>" for c in checks)
 
         # Each sentence is translated whole, then escaped; the markup is put back around the names it quotes.
         name = f"<code>{e(self.cluster)}</code>"
@@ -468,6 +591,12 @@ class Report:
             parts.append("<p>" + e(_("Install the missing tools with {command}")).replace(
                 "{command}", f"<code>{e(self.apt_line)}</code>") + "</p>")
         parts.append(f"<p><b>{e(_('Sandbox:'))}</b> {_mark(self.sandbox.available)} {e(self.sandbox.reason)}</p>")
+        ids = [c for c in self.host if not c.key.startswith("route")]
+        routes = [c for c in self.host if c.key.startswith("route")]
+        if ids:
+            parts.append(f"<table>{rows(ids)}</table>")
+        if routes:
+            parts.append(f"<p><b>{e(_(ROUTES_TITLE))}</b></p><table>{rows(routes)}</table>")
         parts.append(f"<p><b>kind</b></p><table>{rows(self.kind)}</table>")
         parts.append("<p><b>" + e(_("kind cluster {name}")).replace("{name}", name) + "</b></p>"
                      f"<table>{rows(self.cluster_checks)}</table>")
@@ -476,7 +605,8 @@ class Report:
                      f"<table><tr><th>#</th><th>{e(_('chapter'))}</th><th>{e(_('runs'))}</th>"
                      f"<th>{e(_('notes'))}</th></tr>")
         for ch in self.chapters:
-            colour = "#2e7d32" if ch.full else "#c62828" if ch.unavailable else "#ef6c00"
+            colour = ("#757575" if not ch.written else "#2e7d32" if ch.full else "#c62828" if ch.unavailable
+                      else "#ef6c00")
             notes = "<br>".join(e(n) for n in ch.notes)
             parts.append(f"<tr><td>{e(ch.number)}</td><td>{e(ch.title)}</td>"
                          f"<td style='color:{colour}'>{e(ch.verdict)}</td><td>{notes}</td></tr>")
@@ -556,6 +686,14 @@ def effective_capabilities(caps: Capabilities, kf: KindFacts | None, cf: Cluster
     return replace(caps, network_policy=network_policy, load_balancer=load_balancer, notes=notes)
 
 
+def host_checks(backend: str | None) -> list[Check]:
+    """tcpdump's IDs, and where lab addresses typed on the host go (not for kind, whose nodes the host does reach)."""
+    checks = [id_mapping_check()]
+    if backend != "kind":
+        checks += route_checks(host_route_table())
+    return checks
+
+
 def diagnose(name: str | None = None) -> Report:
     """Look at this machine (read-only, each check bounded by a timeout) and say what the course can do here."""
     cluster = name or os.environ.get("K8SNET_CLUSTER") or DEFAULT_NAME
@@ -576,7 +714,7 @@ def diagnose(name: str | None = None) -> Report:
         caps = backends.backend_class(backend).capabilities
         if backend == "kind" and not context:
             caps = effective_capabilities(caps, kf, cf)
-    chapters = chapter_table(caps, unavailable=reason if backend is None else "")
+    chapters = chapter_table(caps, unavailable=reason if backend is None else "", written=written_chapters())
     if backend == "kind" and not context and cf is not None and cf.proxy_mode:
         configs = {"iptables": "kind-config.yaml", "nftables": "kind-config-nftables.yaml"}
         others = [_("{mode} mode needs a cluster made from {file}").format(mode=mode, file=file)
@@ -586,9 +724,11 @@ def diagnose(name: str | None = None) -> Report:
                 ch.notes.append(_("this cluster runs kube-proxy in {mode} mode; {others}").format(
                     mode=cf.proxy_mode, others="; ".join(others)))
     return Report(cluster=cluster, backend=backend, backend_reason=reason, tools=tools, sandbox=sandbox,
-                  kind=kind_checks(kf), cluster_checks=cluster_checks(cluster, kf, cf), chapters=chapters, notes=notes)
+                  kind=kind_checks(kf), cluster_checks=cluster_checks(cluster, kf, cf), chapters=chapters, notes=notes,
+                  host=host_checks(backend))
 
 
 __all__ = ["CHAPTERS", "Chapter", "ChapterVerdict", "Check", "ClusterFacts", "KindFacts", "Need", "Report",
            "ToolStatus", "chapter_table", "choose_backend", "cluster_checks", "diagnose", "effective_capabilities",
-           "find_process", "kind_checks", "kind_facts", "parse_kind_version", "policy_check", "tool_statuses"]
+           "find_process", "host_checks", "host_route_table", "id_mapping_check", "kind_checks", "kind_facts", "parse_kind_version",
+           "policy_check", "route_checks", "tool_statuses", "written_chapters"]

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from k8snet_tutorial import doctor
+from k8snet_tutorial import doctor, host_routes
 from k8snet_tutorial.backends.base import Capabilities, Detection
 from k8snet_tutorial.backends.kind import KindBackend
 from k8snet_tutorial.doctor import (CHAPTERS, ClusterFacts, KindFacts, chapter_table, cluster_checks,
@@ -203,6 +203,149 @@ def test_choose_backend_explains_the_source(monkeypatch: pytest.MonkeyPatch, tmp
     assert name == "kind" and "lab1" in reason
 
 
+# -- chapters not written yet ------------------------------------------------------------------------
+
+def test_chapters_without_a_notebook_are_not_written_yet() -> None:
+    rows = by_number(chapter_table(EVERYTHING, written={"01", "02", "03", "04", "05", "07"}))
+    for number in ("06", "08", "09"):
+        assert rows[number].verdict == "not written yet" and not rows[number].full
+        assert rows[number].to_dict()["written"] is False
+    assert rows["07"].verdict == "full"
+    unavailable = by_number(chapter_table(None, unavailable="nothing here", written={"01"}))
+    assert unavailable["01"].verdict.startswith("unavailable") and unavailable["06"].verdict == "not written yet"
+
+
+def test_written_chapters_come_from_the_notebooks_folder(tmp_path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "fr").mkdir()
+    (tmp_path / "en" / "01-network-model.ipynb").write_text("{}")
+    (tmp_path / "fr" / "07-network-policies.ipynb").write_text("{}")
+    (tmp_path / "en" / "notes.md").write_text("")
+    assert doctor.written_chapters(tmp_path) == {"01", "07"}
+    assert doctor.written_chapters(tmp_path / "absent") is None
+    real = doctor.written_chapters()
+    assert real is not None and "01" in real and "09" not in real
+
+
+# -- tcpdump's IDs: root, newuidmap, /etc/subuid -------------------------------------------------------
+
+def test_id_mapping_as_root_is_fine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", fake_which({"newuidmap", "newgidmap"}))
+    check = doctor.id_mapping_check(euid=0)
+    assert check.ok is True and "root" in check.detail
+
+
+def test_id_mapping_without_newuidmap_says_tcpdump_will_fail(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(shutil, "which", fake_which({"newuidmap"}))
+    sub = tmp_path / "subuid"
+    sub.write_text("alice:100000:65536\n")
+    check = doctor.id_mapping_check(euid=1000, user="alice", subuid=str(sub), subgid=str(sub))
+    assert check.ok is False and "newuidmap" in check.detail and "newgidmap" not in check.detail
+    assert "tcpdump inside the lab will fail" in check.detail and "apt-get install -y uidmap" in check.detail
+
+
+def test_id_mapping_without_a_subuid_range_says_tcpdump_will_fail(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(shutil, "which", fake_which(set()))
+    subuid, subgid = tmp_path / "subuid", tmp_path / "subgid"
+    subuid.write_text("bob:100000:65536\nalice:200000:1000\n")   # alice's range is too small
+    subgid.write_text("alice:200000:65536\n")
+    check = doctor.id_mapping_check(euid=1000, user="alice", subuid=str(subuid), subgid=str(subgid))
+    assert check.ok is False and str(subuid) in check.detail and str(subgid) not in check.detail
+    assert "tcpdump inside the lab will fail" in check.detail and "usermod --add-subuids" in check.detail
+    subuid.write_text("1000:300000:65536\n")                         # by uid works too, as for the launcher
+    check = doctor.id_mapping_check(euid=1000, user="alice", subuid=str(subuid), subgid=str(subgid))
+    assert check.ok is True and "300000" in check.detail
+
+
+# -- lab addresses typed on the host: the host's routes, analysed (canned tables, nothing sent) ------------------
+
+IP_ROUTES_DEFAULT = json.dumps([
+    {"dst": "default", "gateway": "192.0.2.1", "dev": "eth0", "flags": []},
+    {"dst": "192.0.2.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "192.0.2.2"},
+    {"type": "local", "dst": "127.0.0.0/8", "dev": "lo", "table": "local", "protocol": "kernel"},
+    {"type": "broadcast", "dst": "192.0.2.255", "dev": "eth0", "table": "local", "protocol": "kernel"},
+])
+IP_ROUTES_DOCKER = json.dumps([
+    {"dst": "default", "gateway": "192.0.2.1", "dev": "wlan0"},
+    {"dst": "172.17.0.0/16", "dev": "docker0", "protocol": "kernel", "linkdown": True},
+    {"dst": "172.18.0.0/16", "dev": "br-4b1f0e2a9c11", "protocol": "kernel", "scope": "link"},
+    {"type": "local", "dst": "172.18.0.1", "dev": "br-4b1f0e2a9c11", "table": "local", "protocol": "kernel"},
+    {"dst": "10.96.0.0/12", "gateway": "10.8.0.1", "dev": "tun0", "table": "vpn"},     # a table no rule looks up here
+    {"dst": "10.244.3.0/24", "gateway": "10.8.0.1", "dev": "tun0"},
+    {"dst": "fd00::/64", "dev": "eth0"},
+])
+IP_ROUTES_NONE = json.dumps([
+    {"dst": "192.0.2.0/24", "dev": "eth0", "protocol": "kernel"},
+    {"type": "unreachable", "dst": "10.96.0.0/12"},
+])
+PROC_NET_ROUTE = (
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+    "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+    "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+    "br-1\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+)
+
+
+def verdicts(routes) -> dict:
+    return {str(v.subnet): v for v in host_routes.analyse(routes)}
+
+
+def test_default_route_catches_every_lab_subnet() -> None:
+    v = verdicts(host_routes.parse_ip_json(IP_ROUTES_DEFAULT))
+    assert set(v) == {"172.18.0.0/16", "10.244.0.0/16", "10.96.0.0/16"}
+    for verdict in v.values():
+        assert verdict.leaves and verdict.route.describe() == "default via 192.0.2.1 dev eth0"
+    checks = doctor.route_checks(host_routes.parse_ip_json(IP_ROUTES_DEFAULT))
+    assert [c.mark for c in checks] == ["⚠"] * 3
+    assert all("default route" in c.detail and "never reaches the lab" in c.detail for c in checks)
+
+
+def test_a_docker_bridge_catches_the_node_subnet() -> None:
+    routes = host_routes.parse_ip_json(IP_ROUTES_DOCKER)
+    assert all(":" not in str(r.dst) for r in routes)
+    v = verdicts(routes)
+    assert v["172.18.0.0/16"].route.dev == "br-4b1f0e2a9c11"
+    assert [r.describe() for r in v["172.18.0.0/16"].inside] == ["local 172.18.0.1 dev br-4b1f0e2a9c11 table local"]
+    assert v["10.96.0.0/16"].route.dst.prefixlen == 0          # the vpn table's 10.96.0.0/12 is not looked up
+    assert [str(r.dst) for r in v["10.244.0.0/16"].inside] == ["10.244.3.0/24"]
+    checks = {c.label.split()[0]: c for c in doctor.route_checks(routes)}
+    assert "br-4b1f0e2a9c11 (a Docker network): to that network, not to the lab" in checks["172.18.0.0/16"].detail
+    assert "part of it goes by 10.244.3.0/24 via 10.8.0.1 dev tun0" in checks["10.244.0.0/16"].detail
+
+
+def test_no_route_or_an_unreachable_route_is_no_warning() -> None:
+    checks = {c.label.split()[0]: c for c in doctor.route_checks(host_routes.parse_ip_json(IP_ROUTES_NONE))}
+    assert checks["172.18.0.0/16"].ok is True and "no route" in checks["172.18.0.0/16"].detail
+    assert checks["10.96.0.0/16"].ok is True and "drops" in checks["10.96.0.0/16"].detail
+    assert checks["10.96.0.0/16"].mark == "✔"
+
+
+def test_proc_net_route_is_read_too() -> None:
+    routes = host_routes.parse_proc_route(PROC_NET_ROUTE)
+    assert [r.describe() for r in routes] == ["default via 192.0.2.1 dev eth0", "192.0.2.0/24 dev eth0",
+                                              "172.18.0.0/16 dev br-1"]
+    v = verdicts(routes)
+    assert v["172.18.0.0/16"].route.dev == "br-1" and v["10.244.0.0/16"].route.dst.prefixlen == 0
+
+
+def test_unreadable_routes_are_said_so() -> None:
+    [check] = doctor.route_checks(None)
+    assert check.ok is None and "could not be read" in check.detail
+
+
+def test_host_route_table_only_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+
+    def run(argv, timeout=doctor.CHECK_TIMEOUT, env=None):
+        seen.append(argv)
+        return 0, IP_ROUTES_DEFAULT, ""
+    monkeypatch.setattr(doctor, "_run", run)
+    monkeypatch.setattr(shutil, "which", fake_which(set()))
+    routes = doctor.host_route_table()
+    assert seen == [["/usr/bin/ip", "-4", "-j", "route", "show", "table", "all"]]
+    assert routes and routes[0].dst.prefixlen == 0
+
+
 # -- the whole report ------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -216,6 +359,8 @@ def machine(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(doctor, "kind_facts", lambda: KindFacts(engines={"docker": (True, False, "daemon down")},
                                                                 clusters_error="no container engine answers"))
     monkeypatch.setattr(doctor, "cluster_facts", lambda name, engine: pytest.fail("no cluster to look at"))
+    monkeypatch.setattr(doctor, "host_route_table", lambda: host_routes.parse_ip_json(IP_ROUTES_DOCKER))
+    monkeypatch.setattr(doctor, "written_chapters", lambda: {f"{i:02d}" for i in range(1, 10)})
     sandbox_caps = Capabilities(service_types=frozenset({"ClusterIP"}), proxy_modes=frozenset({"iptables"}))
     from k8snet_tutorial.backends.sandbox import SandboxBackend
     monkeypatch.setattr(SandboxBackend, "capabilities", sandbox_caps)
@@ -295,3 +440,30 @@ def test_doctor_reads_only(machine) -> None:
     machine.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail(f"unexpected process {a}"))
     machine.setattr(os, "kill", lambda *a: pytest.fail("nothing may be signalled"))
     doctor.diagnose()
+
+
+def test_report_shows_the_host_section(machine) -> None:
+    report = doctor.diagnose()
+    text = str(report)
+    assert "Lab addresses typed on this host are not routed into the lab" in text and "probe @host" in text
+    assert "⚠ 172.18.0.0/16 (nodes)" in text and "a Docker network" in text
+    assert "IDs for tcpdump in the lab" in text
+    data = report.to_dict()
+    assert any(c["key"] == "id_mapping" for c in data["host"])
+    assert "a Docker network" in report._repr_html_()
+
+
+def test_no_route_section_on_kind(machine) -> None:
+    """On kind, the host does reach the nodes through Docker's bridge: the sandbox's warning would be wrong there."""
+    machine.setattr(doctor, "choose_backend", lambda cluster: ("kind", "kind and docker are ready."))
+    report = doctor.diagnose()
+    assert [c.key for c in report.host] == ["id_mapping"]
+    assert "not routed into the lab" not in str(report)
+
+
+def test_report_chapters_not_written(machine) -> None:
+    machine.setattr(doctor, "written_chapters", lambda: {"01", "02", "03", "04", "05", "07"})
+    report = doctor.diagnose()
+    rows = by_number(report.chapters)
+    assert rows["06"].verdict == rows["08"].verdict == rows["09"].verdict == "not written yet"
+    assert "not written yet" in str(report)
