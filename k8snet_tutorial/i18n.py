@@ -113,6 +113,8 @@ def source_messages(package: Path | None = None) -> dict[str | tuple[str, str], 
                 continue  # _(variable): a message marked elsewhere with N_()
             key = args[0].value if len(args) == 1 else (args[0].value, args[1].value)
             found.setdefault(key, []).append((rel, node.lineno))
+    for where in found.values():
+        where.sort()  # ast.walk goes breadth-first: put each message's places back in file and line order
     return found
 
 
